@@ -1,0 +1,111 @@
+package io.astaire.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Reads and writes a {@link Topology} as YAML or JSON (JSON is YAML, so one reader takes both).
+ * Unknown fields are errors, so a misspelt key fails at start-up instead of being ignored.
+ */
+public final class TopologyCodec {
+
+    private static final ObjectMapper YAML = configure(new ObjectMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)));
+    private static final ObjectMapper JSON = configure(JsonMapper.builder().build());
+
+    private TopologyCodec() {}
+
+    private static ObjectMapper configure(ObjectMapper mapper) {
+        return mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    /** A mapper set up like the codec's own, for other documents that embed model types. */
+    public static ObjectMapper jsonMapper() {
+        return JSON;
+    }
+
+    public static ObjectMapper yamlMapper() {
+        return YAML;
+    }
+
+    public static Topology read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ModelException(file.toString(), "no such file");
+        } catch (IOException e) {
+            throw new ModelException(file.toString(), "cannot be read: " + e.getMessage());
+        }
+        return parse(text);
+    }
+
+    public static Topology parse(String yamlOrJson) {
+        return parse(yamlOrJson, Topology.class);
+    }
+
+    /** Parses any model document, turning Jackson's and the model's errors into a {@link ModelException}. */
+    public static <T> T parse(String yamlOrJson, Class<T> type) {
+        try {
+            T value = YAML.readValue(yamlOrJson, type);
+            if (value == null) {
+                throw new ModelException("(document)", "is empty");
+            }
+            return value;
+        } catch (JsonMappingException e) {
+            Throwable cause = e.getCause();
+            String field = path(e);
+            if (cause instanceof ModelException m) {
+                throw m;
+            }
+            String problem = cause instanceof IllegalArgumentException ? cause.getMessage() : e.getOriginalMessage();
+            throw new ModelException(field.isEmpty() ? "(document)" : field, problem);
+        } catch (JsonProcessingException e) {
+            throw new ModelException("(document)", "is not valid YAML/JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (!sb.isEmpty()) {
+                    sb.append('.');
+                }
+                sb.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                sb.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    public static String toYaml(Object value) {
+        try {
+            return YAML.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
