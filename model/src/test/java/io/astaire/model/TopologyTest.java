@@ -77,7 +77,8 @@ class TopologyTest {
         assertProblem(MINIMAL.replace("{name: a,", "{name: A_1,"), "functions[0].name", "not a valid name");
         assertProblem(MINIMAL.replace(", chain: c1}", "}"), "rules[0].chain", "is required");
         assertProblem(MINIMAL.replace("egress: {address: \"[::1]:4799\"}", ""), "egress.address", "is required");
-        assertProblem("chains: [", "(document)", "not valid YAML");
+        assertProblem("chains: [", "chains", null);
+        assertProblem("functions: {{", "(document)", "not valid YAML");
     }
 
     @Test
