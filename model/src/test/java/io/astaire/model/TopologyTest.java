@@ -78,7 +78,7 @@ class TopologyTest {
         assertProblem(MINIMAL.replace(", chain: c1}", "}"), "rules[0].chain", "is required");
         assertProblem(MINIMAL.replace("egress: {address: \"[::1]:4799\"}", ""), "egress.address", "is required");
         assertProblem("chains: [", "chains", null);
-        assertProblem("functions: {{", "(document)", "not valid YAML");
+        assertProblem("a: b: c", "(document)", "not valid YAML");
     }
 
     @Test
