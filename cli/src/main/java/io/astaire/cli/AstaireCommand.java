@@ -18,7 +18,14 @@ import picocli.CommandLine.Command;
                         + "service functions as NSH packets, and leaves at the egress for its original receiver; "
                         + "replies travel the chain backwards.%n",
         },
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+                ControllerCommand.class,
+                IngressCommand.class,
+                SfCommand.class,
+                EgressCommand.class,
+                DemoCommand.class,
+                K8sCommand.class,
+                CommandLine.HelpCommand.class})
 public final class AstaireCommand implements Runnable {
 
     @CommandLine.Spec
