@@ -1,0 +1,150 @@
+package io.astaire.dataplane.function;
+
+import io.astaire.wire.FlowKey;
+import io.astaire.wire.InnerPacket;
+import io.astaire.wire.NshHeader;
+import io.astaire.wire.WireError;
+import java.nio.ByteBuffer;
+
+/**
+ * One packet as a function sees it: the receive buffer with the NSH header and the inner IP
+ * packet inside it, plus flyweight views over both and the inner flow's 5-tuple.
+ *
+ * <p>A node keeps one context per worker thread and {@link #reset resets} it for every packet:
+ * nothing here allocates after construction. The views are valid only during
+ * {@link ServiceFunction#process}; a function must not keep the context or its views.
+ *
+ * <p>A function may rewrite the inner packet in place, and change its length with
+ * {@link #innerLength(int)} up to {@link #innerCapacity()} bytes (the bytes after the packet in
+ * the buffer are free). Keeping the IP length fields and checksums right is the function's job.
+ */
+public final class PacketContext {
+
+    private final NshHeader nsh = new NshHeader();
+    private final InnerPacket inner = new InnerPacket();
+    private final FlowKey flow = new FlowKey();
+
+    private ByteBuffer buffer;
+    private int nshOffset;
+    private int innerOffset;
+    private int innerLength;
+    private int innerCapacity;
+    private WireError innerError = WireError.OK;
+    private boolean innerStale;
+
+    /**
+     * Points the context at a new packet (node side). Wraps the NSH and inner views and fills
+     * {@link #flow()}; when the inner packet does not decode, {@link #innerError()} says why and
+     * the node should drop the packet rather than call functions.
+     *
+     * @param buffer the whole received datagram
+     * @param nshOffset where the NSH header starts
+     * @param innerOffset where the inner IP packet starts
+     * @param innerLength its length
+     * @param innerCapacity how long the inner packet may grow (innerLength &lt;= capacity; the
+     *     buffer must hold innerOffset + innerCapacity bytes)
+     */
+    public void reset(ByteBuffer buffer, int nshOffset, int innerOffset, int innerLength, int innerCapacity) {
+        if (innerLength < 0 || innerCapacity < innerLength || innerOffset + innerCapacity > buffer.capacity()) {
+            throw new IllegalArgumentException("inner packet " + innerOffset + "+" + innerLength + " (capacity "
+                    + innerCapacity + ") does not fit a buffer of " + buffer.capacity());
+        }
+        this.buffer = buffer;
+        this.nshOffset = nshOffset;
+        this.innerOffset = innerOffset;
+        this.innerLength = innerLength;
+        this.innerCapacity = innerCapacity;
+        nsh.wrap(buffer, nshOffset);
+        innerError = inner.wrap(buffer, innerOffset, innerLength);
+        innerStale = false;
+        if (innerError == WireError.OK) {
+            flow.from(inner);
+        } else {
+            flow.ipv4(0, 0, 0, 0, 0);
+        }
+    }
+
+    /** The receive buffer (big-endian; use absolute get/put only). */
+    public ByteBuffer buffer() {
+        return buffer;
+    }
+
+    /** Where the NSH header starts in {@link #buffer()}. */
+    public int nshOffset() {
+        return nshOffset;
+    }
+
+    /** Where the inner IP packet starts in {@link #buffer()}. */
+    public int innerOffset() {
+        return innerOffset;
+    }
+
+    /** The inner IP packet's length in bytes. */
+    public int innerLength() {
+        return innerLength;
+    }
+
+    /**
+     * Sets the inner packet's length after the function grew or shrank it (new bytes are at
+     * {@code innerOffset() + innerLength()}). Fix the IP total length / payload length, the
+     * transport length and the checksums too. {@link #inner()} is re-wrapped at its next call.
+     *
+     * @throws IllegalArgumentException when {@code newLength} is negative or beyond {@link #innerCapacity()}
+     */
+    public void innerLength(int newLength) {
+        if (newLength < 0 || newLength > innerCapacity) {
+            throw new IllegalArgumentException("inner length " + newLength + " is outside 0-" + innerCapacity);
+        }
+        innerLength = newLength;
+        innerStale = true;
+    }
+
+    /** The most bytes the inner packet may occupy: the room left in the buffer after it. */
+    public int innerCapacity() {
+        return innerCapacity;
+    }
+
+    /**
+     * A view over the inner IP packet. After {@link #innerLength(int)} it is re-wrapped over the
+     * new length (so set the IP length field first); {@link #innerError()} then tells whether
+     * the rewritten packet still decodes.
+     */
+    public InnerPacket inner() {
+        if (innerStale) {
+            innerStale = false;
+            innerError = inner.wrap(buffer, innerOffset, innerLength);
+        }
+        return inner;
+    }
+
+    /** {@link WireError#OK} when the inner packet decodes, else the reason. */
+    public WireError innerError() {
+        if (innerStale) {
+            inner();
+        }
+        return innerError;
+    }
+
+    /** A view over the packet's NSH header: SPI, SI, TTL, MD1 context, MD2 TLVs (read and write). */
+    public NshHeader nsh() {
+        return nsh;
+    }
+
+    /**
+     * The inner packet's flow (addresses, protocol, ports) as it arrived. A reused instance: copy
+     * it ({@code FlowKey.copy()}) before keeping it, for example as a new map key.
+     */
+    public FlowKey flow() {
+        return flow;
+    }
+
+    /** The service path identifier (the chain, and its direction). */
+    public int spi() {
+        return nsh.spi();
+    }
+
+    /** The service index as received (255 at the first function, decremented by the node after each). */
+    public int si() {
+        return nsh.si();
+    }
+}
