@@ -1,0 +1,192 @@
+package io.astaire.dataplane.tun;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A layer-3 TUN device opened from Java through the FFM API: {@code open("/dev/net/tun")} and
+ * {@code ioctl(TUNSETIFF)} with {@code IFF_TUN | IFF_NO_PI}, so each read returns one bare IPv4
+ * or IPv6 packet and each write injects one. The device is created when no interface of that
+ * name exists, or attached to when a persistent one does ({@code ip tuntap add}); a created device
+ * disappears when the last queue closes.
+ *
+ * <p>With more than one queue the device is opened with {@code IFF_MULTI_QUEUE}, one descriptor
+ * per queue, so each reading worker has its own. The device is opened in the network namespace
+ * of the calling thread.
+ */
+public final class TunDevice implements AutoCloseable {
+    static final long TUNSETIFF = 0x400454caL;
+    static final short IFF_TUN = 0x0001;
+    static final short IFF_NO_PI = 0x1000;
+    static final short IFF_MULTI_QUEUE = 0x0100;
+    static final String CLONE_DEVICE = "/dev/net/tun";
+
+    private final String name;
+    private final List<TunQueue> queues;
+
+    private TunDevice(String name, int queueCount, int[] fds) {
+        this.name = name;
+        List<TunQueue> qs = new ArrayList<>(queueCount);
+        for (int i = 0; i < queueCount; i++) {
+            qs.add(new TunQueue(this, i, fds[i]));
+        }
+        this.queues = List.copyOf(qs);
+    }
+
+    /** Opens (creates or attaches to) device {@code name} with {@code queueCount} queues; the device stays down. */
+    public static TunDevice open(String name, int queueCount) {
+        if (queueCount < 1) {
+            throw new IllegalArgumentException("a TUN device needs at least one queue, asked for " + queueCount);
+        }
+        InterfaceControl.ifreq(Arena.global(), name); // validates the name before touching the device
+        int[] fds = new int[queueCount];
+        int opened = 0;
+        String actualName = name;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = LibC.newCallState(arena);
+            MemorySegment path = arena.allocateFrom(CLONE_DEVICE);
+            short flags = (short) (IFF_TUN | IFF_NO_PI | (queueCount > 1 ? IFF_MULTI_QUEUE : 0));
+            for (; opened < queueCount; opened++) {
+                int fd = LibC.open(state, path, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+                if (fd < 0) {
+                    int errno = LibC.errno(state);
+                    throw new TunException(openProblem(errno), errno);
+                }
+                fds[opened] = fd;
+                MemorySegment ifr = InterfaceControl.ifreq(arena, name);
+                ifr.set(ValueLayout.JAVA_SHORT, 16, flags);
+                if (LibC.ioctl(state, fd, TUNSETIFF, ifr) < 0) {
+                    int errno = LibC.errno(state);
+                    LibC.close(fd);
+                    throw new TunException(setIffProblem(name, errno, queueCount), errno);
+                }
+                actualName = ifr.getString(0, StandardCharsets.US_ASCII);
+            }
+        } catch (RuntimeException e) {
+            for (int i = 0; i < opened; i++) {
+                LibC.close(fds[i]);
+            }
+            throw e;
+        }
+        return new TunDevice(actualName, queueCount, fds);
+    }
+
+    /**
+     * Opens device {@code name} and makes it usable: {@code queueCount} queues, MTU {@code mtu},
+     * the given addresses (may be empty), and the link up.
+     */
+    public static TunDevice openConfigured(String name, int queueCount, int mtu, List<InterfaceAddress> addresses) {
+        TunDevice device = open(name, queueCount);
+        try {
+            device.mtu(mtu);
+            for (InterfaceAddress a : addresses) {
+                device.addAddress(a.address(), a.prefixLength());
+            }
+            device.up();
+            return device;
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    /** An address to assign to the device. */
+    public record InterfaceAddress(InetAddress address, int prefixLength) {}
+
+    private static String openProblem(int errno) {
+        String why = LibC.strerror(errno);
+        return switch (errno) {
+            case LibC.ENOENT -> "cannot open " + CLONE_DEVICE + ": " + why
+                    + " (load the tun module with 'modprobe tun'; in a container mount the host's /dev/net/tun)";
+            case LibC.EACCES, LibC.EPERM -> "cannot open " + CLONE_DEVICE + ": " + why
+                    + " (run as root or grant CAP_NET_ADMIN; in Kubernetes add NET_ADMIN to the securityContext)";
+            case LibC.ENODEV, LibC.ENXIO -> "cannot open " + CLONE_DEVICE + ": " + why + " (the kernel has no TUN support: modprobe tun)";
+            default -> "cannot open " + CLONE_DEVICE + ": " + why;
+        };
+    }
+
+    private static String setIffProblem(String name, int errno, int queues) {
+        String why = LibC.strerror(errno);
+        return switch (errno) {
+            case LibC.EPERM, LibC.EACCES -> "cannot create TUN device " + name + ": " + why
+                    + " (needs root or the CAP_NET_ADMIN capability; in Kubernetes add NET_ADMIN to the container's securityContext)";
+            case LibC.EBUSY -> "cannot attach to TUN device " + name + ": " + why
+                    + " (another process holds it; a single-queue device accepts one reader)";
+            case LibC.EINVAL -> "cannot attach to device " + name + ": " + why
+                    + " (an interface of that name exists but is not a TUN device"
+                    + (queues > 1 ? " with multi-queue support: create it with 'ip tuntap add dev " + name + " mode tun multi_queue'" : " opened single-queue")
+                    + ", or the name is taken)";
+            default -> "cannot create TUN device " + name + ": " + why;
+        };
+    }
+
+    /** True when this process can open TUN devices at all: the clone device exists and we can write it. */
+    public static boolean available() {
+        Path p = Path.of(CLONE_DEVICE);
+        return Files.exists(p) && Files.isReadable(p) && Files.isWritable(p);
+    }
+
+    /** The device's name as the kernel reports it. */
+    public String name() {
+        return name;
+    }
+
+    public int queueCount() {
+        return queues.size();
+    }
+
+    public TunQueue queue(int index) {
+        return queues.get(index);
+    }
+
+    public List<TunQueue> queues() {
+        return queues;
+    }
+
+    /** The device's MTU as the kernel reports it. */
+    public int mtu() {
+        return InterfaceControl.mtu(name);
+    }
+
+    public TunDevice mtu(int mtu) {
+        if (mtu < 576 || mtu > 65535) {
+            throw new IllegalArgumentException("TUN MTU " + mtu + " is outside 576-65535");
+        }
+        InterfaceControl.mtu(name, mtu);
+        return this;
+    }
+
+    public TunDevice up() {
+        InterfaceControl.up(name, true);
+        return this;
+    }
+
+    public boolean isUp() {
+        return InterfaceControl.isUp(name);
+    }
+
+    public TunDevice addAddress(InetAddress address, int prefixLength) {
+        InterfaceControl.addAddress(name, address, prefixLength);
+        return this;
+    }
+
+    /** Closes every queue; a device this process created then disappears. */
+    @Override
+    public void close() {
+        for (TunQueue q : queues) {
+            q.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TunDevice[" + name + ", queues=" + queues.size() + "]";
+    }
+}
