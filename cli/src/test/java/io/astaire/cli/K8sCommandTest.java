@@ -1,0 +1,98 @@
+package io.astaire.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class K8sCommandTest {
+
+    private static final Path EXAMPLE = Path.of("../examples/chain.yaml");
+
+    private record Run(int exit, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = AstaireCommand.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private static List<HasMetadata> parse(String stream) {
+        var serialization = new KubernetesSerialization();
+        List<HasMetadata> objects = new ArrayList<>();
+        for (String doc : stream.split("(?m)^---\\s*$")) {
+            if (!doc.isBlank()) {
+                objects.add(serialization.unmarshal(doc));
+            }
+        }
+        return objects;
+    }
+
+    @Test
+    void rendersTheExampleChainAsAYamlStream() {
+        Run r = run("k8s", "render", "-f", EXAMPLE.toString(), "--namespace", "sfc", "--image", "astaire:test");
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<HasMetadata> objects = parse(r.out());
+        assertThat(objects).extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
+                .contains("Deployment/acl", "Service/acl", "Deployment/count", "Deployment/pass", "Deployment/astaire-ingress",
+                        "Deployment/astaire-egress", "Deployment/astaire-controller", "DaemonSet/astaire-dnsmasq", "ConfigMap/astaire-chain");
+        assertThat(objects).allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).isEqualTo("sfc"));
+        Deployment acl = (Deployment) objects.stream().filter(o -> o.getMetadata().getName().equals("acl") && o instanceof Deployment).findFirst().orElseThrow();
+        assertThat(acl.getSpec().getTemplate().getSpec().getContainers().getFirst().getImage()).isEqualTo("astaire:test");
+    }
+
+    @Test
+    void switchesOffDnsmasqAndTheController() {
+        Run r = run("k8s", "render", "-f", EXAMPLE.toString(), "--no-dnsmasq", "--no-controller");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(parse(r.out())).extracting(HasMetadata::getKind).doesNotContain("DaemonSet", "Secret", "PersistentVolumeClaim");
+        assertThat(r.out()).doesNotContain("DNS_IP").doesNotContain("astaire-controller");
+    }
+
+    @Test
+    void writesOneFilePerObjectIntoADirectory(@TempDir Path dir) throws Exception {
+        Run r = run("k8s", "render", "-f", EXAMPLE.toString(), "-o", dir.resolve("out").toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        try (var files = Files.list(dir.resolve("out"))) {
+            assertThat(files.map(f -> f.getFileName().toString()).toList()).contains("01-serviceaccount-astaire.yaml").hasSize(19);
+        }
+        assertThat(r.err()).contains("wrote 19 files");
+    }
+
+    @Test
+    void aBrokenChainFailsNamingTheField(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "functions:\n  - name: acl\n    kind: acl\n    address: 10.0.0.1:99999\n");
+        Run r = run("k8s", "render", "-f", bad.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("functions[0].address").contains("99999");
+        assertThat(r.out()).isEmpty();
+
+        Run missing = run("k8s", "render", "-f", dir.resolve("none.yaml").toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("no such file");
+    }
+
+    @Test
+    void aBadOptionFailsNamingTheOption() {
+        Run r = run("k8s", "render", "-f", EXAMPLE.toString(), "--namespace", "Bad_NS");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("--namespace");
+        Run noFile = run("k8s", "render");
+        assertThat(noFile.exit()).isEqualTo(2);
+        assertThat(noFile.err()).contains("--file");
+    }
+}

@@ -1,0 +1,103 @@
+package io.astaire.k8s;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * How to turn a chain into Kubernetes objects: where they live, which image runs them, and the
+ * optional parts (the node-local dnsmasq cache, the controller).
+ *
+ * @param namespace the namespace of every object (the dnsmasq DaemonSet may live elsewhere)
+ * @param instance the {@code app.kubernetes.io/instance} label: tells several chains apart
+ * @param image the Astaire container image (deploy/Dockerfile)
+ * @param dnsmasq whether to deploy the node-local dnsmasq cache and point pods at it via {@code DNS_IP}
+ * @param dnsmasqNamespace where the dnsmasq DaemonSet runs
+ * @param dnsmasqImage the dnsmasq image
+ * @param clusterDns the cluster DNS service IP that dnsmasq forwards {@code cluster.local} to
+ * @param controller whether to deploy the controller (Deployment, Service, PVC, token Secret)
+ * @param nodesFromController when true nodes read their topology from the controller instead of the ConfigMap
+ * @param controllerToken the controller's API token; {@code null} generates a random one
+ * @param controllerStorage the size of the controller's database volume
+ * @param tunName the TUN device the ingress and egress create inside their pods
+ * @param underlayMtu the pod network's MTU; the TUN MTU is derived from it by the edges
+ */
+public record RenderOptions(
+        String namespace,
+        String instance,
+        String image,
+        boolean dnsmasq,
+        String dnsmasqNamespace,
+        String dnsmasqImage,
+        String clusterDns,
+        boolean controller,
+        boolean nodesFromController,
+        String controllerToken,
+        String controllerStorage,
+        String tunName,
+        int underlayMtu) {
+
+    public static final String DEFAULT_NAMESPACE = "default";
+    public static final String DEFAULT_INSTANCE = "astaire";
+    public static final String DEFAULT_IMAGE = "astaire:0.1.0";
+    public static final String DEFAULT_DNSMASQ_IMAGE = "andyshinn/dnsmasq:2.78";
+    /** The service IP kubeadm gives kube-dns by default, as in the design note. */
+    public static final String DEFAULT_CLUSTER_DNS = "10.96.0.10";
+    public static final String DEFAULT_TUN = "astaire0";
+    /** Common pod network MTU (VXLAN overlays such as flannel use 1450). */
+    public static final int DEFAULT_UNDERLAY_MTU = 1450;
+
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)");
+
+    public RenderOptions {
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(instance, "instance");
+        Objects.requireNonNull(image, "image");
+        require(DNS_LABEL.matcher(namespace).matches(), "--namespace", "'" + namespace + "' is not a valid namespace name");
+        require(DNS_LABEL.matcher(dnsmasqNamespace).matches(), "--dnsmasq-namespace", "'" + dnsmasqNamespace + "' is not a valid namespace name");
+        require(DNS_LABEL.matcher(instance).matches(), "--instance", "'" + instance + "' is not a valid label value");
+        require(!image.isBlank() && image.chars().noneMatch(Character::isWhitespace), "--image", "'" + image + "' is not an image reference");
+        require(IPV4.matcher(clusterDns).matches(), "--cluster-dns", "'" + clusterDns + "' is not an IPv4 address");
+        require(!nodesFromController || controller, "--nodes-from-controller", "needs the controller (drop --no-controller)");
+        require(controllerToken == null || controllerToken.length() >= 16, "--controller-token", "must be at least 16 characters");
+        require(underlayMtu >= 1280 && underlayMtu <= 9216, "--underlay-mtu", "must be within 1280-9216, was " + underlayMtu);
+        require(tunName.length() <= 15 && !tunName.isBlank(), "--tun", "'" + tunName + "' must be 1-15 characters (an interface name)");
+    }
+
+    public static RenderOptions defaults() {
+        return new RenderOptions(DEFAULT_NAMESPACE, DEFAULT_INSTANCE, DEFAULT_IMAGE, true, DEFAULT_NAMESPACE,
+                DEFAULT_DNSMASQ_IMAGE, DEFAULT_CLUSTER_DNS, true, false, null, "1Gi", DEFAULT_TUN, DEFAULT_UNDERLAY_MTU);
+    }
+
+    public RenderOptions withNamespace(String ns) {
+        boolean followDnsmasq = dnsmasqNamespace.equals(namespace);
+        return new RenderOptions(ns, instance, image, dnsmasq, followDnsmasq ? ns : dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu);
+    }
+
+    public RenderOptions withImage(String img) {
+        return new RenderOptions(namespace, instance, img, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu);
+    }
+
+    public RenderOptions withDnsmasq(boolean on) {
+        return new RenderOptions(namespace, instance, image, on, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu);
+    }
+
+    public RenderOptions withController(boolean on) {
+        return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                on, nodesFromController && on, controllerToken, controllerStorage, tunName, underlayMtu);
+    }
+
+    public RenderOptions withControllerToken(String token) {
+        return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, token, controllerStorage, tunName, underlayMtu);
+    }
+
+    private static void require(boolean ok, String option, String problem) {
+        if (!ok) {
+            throw new IllegalArgumentException(option + ": " + problem);
+        }
+    }
+}
