@@ -1,0 +1,389 @@
+package io.astaire.controller;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.astaire.dataplane.config.ControllerTopologySource;
+import io.astaire.dataplane.config.NodeStatusReporter;
+import io.astaire.model.ModelException;
+import io.astaire.model.TopologyCodec;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller's REST API (JSON; YAML accepted in request bodies) over a {@link Registry}.
+ * Reads are open; writes need {@code Authorization: Bearer <token>}, except node status reports,
+ * which change no configuration. See {@code docs/controller.md} and {@code /api/v1/openapi.json}.
+ */
+public final class ControllerServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerServer.class);
+    static final String API = "/api/v1";
+    /** Below Jetty's 30 s idle timeout, so a parked long poll is never cut by the server. */
+    static final Duration MAX_WATCH = Duration.ofSeconds(25);
+    private static final List<Kind> COLLECTIONS = List.of(Kind.FUNCTION, Kind.CHAIN, Kind.RULE);
+
+    private final Registry registry;
+    private final NodeRegistry nodes = new NodeRegistry();
+    private final WriteToken token;
+    private final Javalin app;
+    private final String openApiJson;
+    private final String openApiYaml;
+
+    private ControllerServer(Registry registry, WriteToken token, String host, int port) {
+        this.registry = registry;
+        this.token = token;
+        this.openApiYaml = resource("openapi.yaml");
+        try {
+            this.openApiJson = TopologyCodec.jsonMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(TopologyCodec.yamlMapper().readTree(openApiYaml));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the bundled openapi.yaml is broken: " + e.getMessage(), e);
+        }
+        this.app = Javalin.create(cfg -> configure(cfg, host, port));
+    }
+
+    /** Starts serving {@code registry} on {@code host:port} (port 0 picks a free one). */
+    public static ControllerServer start(Registry registry, WriteToken token, String host, int port) {
+        ControllerServer server = new ControllerServer(registry, token, host, port);
+        server.app.start();
+        LOG.info("controller: serving on http://{}:{}{} (database {}, version {})", host, server.port(), API,
+                registry.store().location(), registry.state().version());
+        return server;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    /** The URL clients on this machine use. */
+    public URI localUri() {
+        return URI.create("http://127.0.0.1:" + port());
+    }
+
+    public Registry registry() {
+        return registry;
+    }
+
+    public NodeRegistry nodes() {
+        return nodes;
+    }
+
+    private void configure(JavalinConfig cfg, String host, int port) {
+        cfg.jetty.host = host;
+        cfg.jetty.port = port;
+        cfg.startup.showJavalinBanner = false;
+        cfg.startup.showOldJavalinVersionWarning = false;
+        cfg.jsonMapper(new JavalinJackson(TopologyCodec.jsonMapper(), false));
+        cfg.router.ignoreTrailingSlashes = true;
+
+        var r = cfg.routes;
+        r.before(this::authorize);
+        r.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.field(), e.getMessage()));
+        r.exception(ModelException.class, (e, ctx) -> error(ctx, 400, e.field(), e.getMessage()));
+        r.exception(Exception.class, (e, ctx) -> {
+            LOG.error("controller: {} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, 500, null, "internal error: " + e.getMessage());
+        });
+
+        r.get("/healthz", ctx -> ctx.result("ok"));
+        r.get(API + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson));
+        r.get(API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));
+
+        r.get(API + "/topology", this::getTopology);
+        r.put(API + "/topology", ctx -> apply(ctx, true));
+        r.post(API + "/apply", ctx -> apply(ctx, bool(ctx, "prune")));
+
+        for (Kind kind : COLLECTIONS) {
+            String base = API + "/" + kind.plural();
+            r.get(base, ctx -> list(ctx, kind));
+            r.post(base, ctx -> create(ctx, kind));
+            r.get(base + "/{name}", ctx -> getItem(ctx, kind, ctx.pathParam("name")));
+            r.put(base + "/{name}", ctx -> putItem(ctx, kind, ctx.pathParam("name")));
+            r.delete(base + "/{name}", ctx -> deleteItem(ctx, kind));
+        }
+        r.get(API + "/settings", ctx -> getItem(ctx, Kind.SETTINGS, Kind.SETTINGS_NAME));
+        r.put(API + "/settings", ctx -> putItem(ctx, Kind.SETTINGS, Kind.SETTINGS_NAME));
+
+        r.post(API + "/nodes/{name}/status", this::nodeStatus);
+        r.get(API + "/nodes", ctx -> ctx.json(nodes.all()));
+        r.get(API + "/nodes/{name}", ctx -> {
+            var s = nodes.get(ctx.pathParam("name"));
+            if (s == null) {
+                throw new ApiException(404, null, "no node named '" + ctx.pathParam("name") + "' has reported");
+            }
+            ctx.json(s);
+        });
+    }
+
+    // ---- auth ----
+
+    private void authorize(Context ctx) {
+        String method = ctx.req().getMethod();
+        if (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
+            return;
+        }
+        if (ctx.path().startsWith(API + "/nodes/") && ctx.path().endsWith("/status")) {
+            return; // a node's report configures nothing
+        }
+        String auth = ctx.header("Authorization");
+        String where = token.file() == null ? "the token the controller was started with" : "the token in " + token.file();
+        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"astaire\"");
+            throw new ApiException(401, null, "writes need 'Authorization: Bearer <token>': set ASTAIRE_TOKEN or --token to " + where);
+        }
+        if (!token.matches(auth.substring(7))) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"astaire\", error=\"invalid_token\"");
+            throw new ApiException(401, null, "the bearer token is wrong: use " + where);
+        }
+    }
+
+    // ---- topology and watch ----
+
+    private void getTopology(Context ctx) {
+        String afterParam = ctx.queryParam("after");
+        if (afterParam == null) {
+            sendTopology(ctx, registry.state());
+            return;
+        }
+        long after;
+        try {
+            after = Long.parseLong(afterParam.trim());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("after", "'" + afterParam + "' is not a version number");
+        }
+        Duration timeout = duration(ctx.queryParam("timeout"), MAX_WATCH);
+        // Take the future before re-reading the version: a write in between then completes it.
+        CompletableFuture<Long> next = registry.watch().next();
+        RegistryState now = registry.state();
+        if (now.version() != after) {
+            sendTopology(ctx, now);
+            return;
+        }
+        ctx.future(() -> next.copy()
+                .completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .thenAccept(v -> {
+                    RegistryState s = registry.state();
+                    if (s.version() != after) {
+                        sendTopology(ctx, s);
+                    } else {
+                        ctx.status(304);
+                        ctx.header("ETag", Item.etag(s.version()));
+                        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(s.version()));
+                    }
+                }));
+    }
+
+    private void sendTopology(Context ctx, RegistryState s) {
+        ctx.header("ETag", Item.etag(s.version()));
+        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(s.version()));
+        if (wantsYaml(ctx)) {
+            ctx.contentType("application/yaml").result(TopologyCodec.toYaml(s.topology()));
+        } else {
+            ctx.contentType("application/json").result(TopologyCodec.toJson(s.topology()));
+        }
+    }
+
+    private static boolean wantsYaml(Context ctx) {
+        String format = ctx.queryParam("format");
+        if (format != null) {
+            return format.equalsIgnoreCase("yaml");
+        }
+        String accept = ctx.header("Accept");
+        return accept != null && accept.contains("yaml");
+    }
+
+    private void apply(Context ctx, boolean prune) {
+        ApplyDocument doc = ApplyDocument.parse(body(ctx));
+        Registry.WriteResult result = registry.apply(doc, prune, bool(ctx, "dryRun"), ctx.header("If-Match"));
+        logWrite(result, bool(ctx, "dryRun"));
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (Registry.Outcome o : result.outcomes()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kind", o.kind().singular());
+            m.put("name", o.name());
+            m.put("action", o.action().label());
+            items.add(m);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("version", result.version());
+        body.put("dryRun", bool(ctx, "dryRun"));
+        body.put("items", items);
+        ctx.header("ETag", Item.etag(result.version()));
+        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(result.version()));
+        ctx.json(body);
+    }
+
+    // ---- collections ----
+
+    private void list(Context ctx, Kind kind) {
+        List<Object> specs = new ArrayList<>();
+        for (Item<?> i : registry.state().items(kind).values()) {
+            specs.add(i.spec());
+        }
+        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(registry.state().version()));
+        ctx.json(specs);
+    }
+
+    private void getItem(Context ctx, Kind kind, String name) {
+        Item<?> item = kind == Kind.SETTINGS ? registry.state().settings() : registry.state().item(kind, name);
+        if (item == null) {
+            throw ApiException.notFound(kind, name);
+        }
+        ctx.header("ETag", item.etag());
+        ctx.json(item.spec());
+    }
+
+    private void create(Context ctx, Kind kind) {
+        Object spec = TopologyCodec.parse(body(ctx), kind.type());
+        Registry.WriteResult result = registry.create(kind, spec);
+        logWrite(result, false);
+        String name = kind.nameOf(spec);
+        Item<?> item = registry.state().item(kind, name);
+        ctx.status(201);
+        ctx.header("Location", API + "/" + kind.plural() + "/" + name);
+        ctx.header("ETag", item.etag());
+        ctx.json(item.spec());
+    }
+
+    private void putItem(Context ctx, Kind kind, String name) {
+        Object spec = TopologyCodec.parse(body(ctx), kind.type());
+        if (kind != Kind.SETTINGS && kind.nameOf(spec) == null) {
+            spec = withName(kind, spec, name);
+        }
+        Registry.WriteResult result = registry.put(kind, name, spec, ctx.header("If-Match"));
+        logWrite(result, false);
+        Item<?> item = kind == Kind.SETTINGS ? registry.state().settings() : registry.state().item(kind, name);
+        boolean created = result.outcomes().stream().anyMatch(o -> o.action() == Registry.Action.CREATED);
+        ctx.status(created && kind != Kind.SETTINGS ? 201 : 200);
+        ctx.header("ETag", item.etag());
+        ctx.json(item.spec());
+    }
+
+    private void deleteItem(Context ctx, Kind kind) {
+        Registry.WriteResult result = registry.delete(kind, ctx.pathParam("name"), ctx.header("If-Match"));
+        logWrite(result, false);
+        ctx.status(204);
+    }
+
+    /** A PUT body may leave out the name: the path gives it. */
+    private static Object withName(Kind kind, Object spec, String name) {
+        return switch (spec) {
+            case io.astaire.model.FunctionSpec f -> new io.astaire.model.FunctionSpec(name, f.kind(), f.config(), f.address(), f.replicas());
+            case io.astaire.model.ChainSpec c -> new io.astaire.model.ChainSpec(name, c.spi(), c.symmetric(), c.functions());
+            case io.astaire.model.RuleSpec r -> new io.astaire.model.RuleSpec(name, r.priority(), r.protocol(), r.source(), r.destination(),
+                    r.sourcePorts(), r.destinationPorts(), r.chain());
+            default -> throw new IllegalArgumentException(kind + " has no name");
+        };
+    }
+
+    // ---- nodes ----
+
+    private void nodeStatus(Context ctx) {
+        String name = ctx.pathParam("name");
+        if (name.isBlank() || name.length() > 253) {
+            throw ApiException.badRequest("name", "a node name is 1 to 253 characters");
+        }
+        NodeStatusReporter.Report report = TopologyCodec.parse(body(ctx), NodeStatusReporter.Report.class);
+        if (report.role() == null || report.role().isBlank()) {
+            throw ApiException.badRequest("role", "is required (ingress, egress or sf)");
+        }
+        ctx.json(nodes.report(name, report, ctx.ip()));
+    }
+
+    // ---- helpers ----
+
+    private void logWrite(Registry.WriteResult result, boolean dryRun) {
+        for (Registry.Outcome o : result.outcomes()) {
+            if (o.action() != Registry.Action.UNCHANGED) {
+                LOG.info("controller: {}{} '{}' {} (version {})", dryRun ? "dry run: " : "", o.kind().singular(), o.name(),
+                        o.action().label(), result.version());
+            }
+        }
+    }
+
+    private static String body(Context ctx) {
+        String body = ctx.body();
+        if (body == null || body.isBlank()) {
+            throw ApiException.badRequest("(body)", "is empty: send the item as JSON (or YAML)");
+        }
+        return body;
+    }
+
+    private static boolean bool(Context ctx, String param) {
+        String v = ctx.queryParam(param);
+        if (v == null) {
+            return false;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "", "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw ApiException.badRequest(param, "'" + v + "' is not true or false");
+        };
+    }
+
+    /** {@code 500ms}, {@code 20s} or a number of seconds; at most {@link #MAX_WATCH}. */
+    static Duration duration(String text, Duration dflt) {
+        if (text == null || text.isBlank()) {
+            return dflt;
+        }
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        Duration d;
+        try {
+            if (t.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            } else if (t.endsWith("s")) {
+                d = Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+            } else {
+                d = Duration.ofSeconds(Long.parseLong(t));
+            }
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("timeout", "'" + text + "' is not a duration like 500ms or 20s");
+        }
+        if (d.isNegative()) {
+            throw ApiException.badRequest("timeout", "'" + text + "' is negative");
+        }
+        return d.compareTo(MAX_WATCH) > 0 ? MAX_WATCH : d;
+    }
+
+    private static void error(Context ctx, int status, String field, String message) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        if (field != null) {
+            body.put("field", field);
+        }
+        body.put("message", message);
+        ctx.status(status).json(body);
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = ControllerServer.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("the bundled resource " + name + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the bundled resource " + name, e);
+        }
+    }
+
+    /** Stops serving, answers parked watchers, and closes the database. */
+    @Override
+    public void close() {
+        registry.watch().publish(registry.state().version());
+        app.stop();
+        registry.close();
+    }
+}

@@ -1,0 +1,210 @@
+package io.astaire.dataplane.config;
+
+import io.astaire.model.ModelException;
+import io.astaire.model.Topology;
+import io.astaire.model.TopologyCodec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's topology from the controller's watch: a background thread long-polls
+ * {@code GET /api/v1/topology?after=<version>}, which answers as soon as the controller holds a
+ * newer version (or 304 after the poll timeout). When the controller is unreachable or answers
+ * nonsense, the node keeps its last good version and the thread retries with a backoff of 100 ms
+ * doubling to 5 s; each change between reachable and unreachable is logged once.
+ */
+public final class ControllerTopologySource implements TopologySource {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerTopologySource.class);
+    /** The response header carrying the topology's version (the ETag carries it too). */
+    public static final String VERSION_HEADER = "X-Astaire-Version";
+    private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+    private enum Link { CONNECTING, UP, DOWN }
+
+    private final URI base;
+    private final Duration firstWait;
+    private final Duration pollTimeout;
+    private final HttpClient client;
+    /** A listener and the last version it has seen, so none gets a version twice or one it read from current(). */
+    private record Subscriber(Consumer<Versioned> listener, AtomicLong seen) {}
+
+    private final List<Subscriber> listeners = new CopyOnWriteArrayList<>();
+    private final CountDownLatch first = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile Versioned current;
+    private volatile boolean running = true;
+    private volatile String lastProblem = "no answer yet";
+    private Link link = Link.CONNECTING;
+
+    /** Watches {@code controller}, waiting up to a minute for the first topology. */
+    public ControllerTopologySource(URI controller) {
+        this(controller, Duration.ofSeconds(60), Duration.ofSeconds(20));
+    }
+
+    /**
+     * @param controller the controller's base URL, for example {@code http://10.0.0.1:8080}
+     * @param firstWait how long {@link #current()} waits for the first topology before failing
+     * @param pollTimeout how long one long poll waits on the controller for a change
+     */
+    public ControllerTopologySource(URI controller, Duration firstWait, Duration pollTimeout) {
+        String b = Objects.requireNonNull(controller, "controller").toString().replaceAll("/+$", "");
+        if (!b.startsWith("http://") && !b.startsWith("https://")) {
+            throw new IllegalArgumentException("--controller: '" + controller + "' is not an http:// or https:// URL");
+        }
+        this.base = URI.create(b);
+        this.firstWait = firstWait;
+        this.pollTimeout = pollTimeout;
+        this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        this.thread = Thread.ofPlatform().daemon().name("topology-watch").start(this::run);
+    }
+
+    /** The controller this source watches. */
+    public URI controller() {
+        return base;
+    }
+
+    @Override
+    public Versioned current() {
+        try {
+            if (!first.await(firstWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("no topology from the controller at " + base + " after " + firstWait.toSeconds()
+                        + " s (" + lastProblem + "): is `astaire controller` running there?");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the first topology from " + base, e);
+        }
+        return current;
+    }
+
+    @Override
+    public void subscribe(Consumer<Versioned> listener) {
+        Versioned have = current;
+        listeners.add(new Subscriber(Objects.requireNonNull(listener), new AtomicLong(have == null ? Long.MIN_VALUE : have.version())));
+    }
+
+    private void run() {
+        Duration backoff = MIN_BACKOFF;
+        while (running) {
+            Versioned have = current;
+            long after = have == null ? -1 : have.version();
+            try {
+                HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/topology?after=" + after
+                                + "&timeout=" + pollTimeout.toMillis() + "ms"))
+                        .timeout(pollTimeout.plusSeconds(10))
+                        .header("Accept", "application/json")
+                        .GET()
+                        .build();
+                HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 304) {
+                    up();
+                    backoff = MIN_BACKOFF;
+                    continue;
+                }
+                if (response.statusCode() != 200) {
+                    down("the controller answered " + response.statusCode() + ": " + abbreviate(response.body()));
+                } else {
+                    String v = response.headers().firstValue(VERSION_HEADER).orElse(null);
+                    if (v == null) {
+                        down("the answer has no " + VERSION_HEADER + " header: is " + base + " an Astaire controller?");
+                    } else {
+                        accept(Long.parseLong(v.trim()), TopologyCodec.parse(response.body()));
+                        up();
+                        backoff = MIN_BACKOFF;
+                        continue;
+                    }
+                }
+            } catch (IOException e) {
+                down("cannot reach it: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            } catch (ModelException | NumberFormatException e) {
+                down("it sent a topology that cannot be used: " + e.getMessage());
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                return;
+            }
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    private void accept(long version, Topology topology) {
+        Versioned have = current;
+        if (have != null && have.version() == version) {
+            return;
+        }
+        if (have != null && version < have.version()) {
+            LOG.warn("topology: the controller at {} went back from version {} to {} (restored from a backup?); following it",
+                    base, have.version(), version);
+        }
+        Versioned next = new Versioned(version, topology);
+        current = next;
+        first.countDown();
+        LOG.info("topology: version {} from {} ({} functions, {} chains, {} rules)", version, base,
+                topology.functions().size(), topology.chains().size(), topology.rules().size());
+        for (Subscriber s : listeners) {
+            if (s.seen().getAndSet(version) == version) {
+                continue;
+            }
+            try {
+                s.listener().accept(next);
+            } catch (RuntimeException e) {
+                LOG.error("topology: a listener failed on version {}; the source carries on", version, e);
+            }
+        }
+    }
+
+    private void up() {
+        if (link != Link.UP) {
+            if (link == Link.DOWN) {
+                LOG.info("topology: the controller at {} is reachable again", base);
+            }
+            link = Link.UP;
+        }
+    }
+
+    private void down(String problem) {
+        if (!running) {
+            return; // closing: the failed poll is ours
+        }
+        lastProblem = problem;
+        if (link != Link.DOWN) {
+            Versioned have = current;
+            LOG.warn("topology: controller at {}: {}; {} and retrying", base, problem,
+                    have == null ? "no topology yet" : "keeping version " + have.version());
+            link = Link.DOWN;
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "" : s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        client.shutdownNow();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
