@@ -1,0 +1,85 @@
+package io.astaire.dataplane.forward;
+
+import io.astaire.dataplane.resolve.ResolvedHop;
+import io.astaire.model.ServicePath;
+
+/**
+ * What to do with a packet of path {@code spi} carrying service index {@code si}: it is addressed
+ * to hop {@code 255 - si} of the path; apply {@link #functions()} (the consecutive hops from there
+ * that this process hosts, possibly none), decrementing SI once per function, then send it to
+ * {@link #next()}; or, when {@link #terminal()}, the packet has reached the path's endpoint
+ * (egress, or ingress for a reverse path) and leaves the overlay.
+ *
+ * @param <F> what a local function is to the table's owner (a {@code ServiceFunction} for a node)
+ */
+public final class Route<F> {
+
+    private final ServicePath path;
+    private final int pathIndex;
+    private final int si;
+    private final String hopName;
+    private final F[] functions;
+    private final String[] functionNames;
+    private final ResolvedHop next;
+    private final boolean terminal;
+
+    Route(ServicePath path, int pathIndex, int si, String hopName, F[] functions, String[] functionNames,
+          ResolvedHop next, boolean terminal) {
+        this.path = path;
+        this.pathIndex = pathIndex;
+        this.si = si;
+        this.hopName = hopName;
+        this.functions = functions;
+        this.functionNames = functionNames;
+        this.next = next;
+        this.terminal = terminal;
+    }
+
+    /** The path, or null for a route of a static (topology-less) table. */
+    public ServicePath path() {
+        return path;
+    }
+
+    /** Index of the path in {@link ForwardingTable#paths()}, -1 for a static table. */
+    public int pathIndex() {
+        return pathIndex;
+    }
+
+    public int si() {
+        return si;
+    }
+
+    /** The hop this (SPI, SI) addresses. */
+    public String hopName() {
+        return hopName;
+    }
+
+    /** Local functions to apply in order; the array is shared, do not modify. */
+    public F[] functions() {
+        return functions;
+    }
+
+    public String functionName(int i) {
+        return functionNames[i];
+    }
+
+    public int functionCount() {
+        return functions.length;
+    }
+
+    /** Where the packet goes after the functions; null when {@link #terminal()}. */
+    public ResolvedHop next() {
+        return next;
+    }
+
+    /** The packet is addressed to the path's endpoint: decapsulate instead of forwarding. */
+    public boolean terminal() {
+        return terminal;
+    }
+
+    @Override
+    public String toString() {
+        return (path == null ? "*" : String.valueOf(path.spi())) + "/" + si + " @" + hopName
+                + " apply " + String.join(",", functionNames) + (terminal ? " -> (endpoint)" : " -> " + next.name());
+    }
+}
