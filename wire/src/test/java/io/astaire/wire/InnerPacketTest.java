@@ -112,7 +112,8 @@ class InnerPacketTest {
     /** Hop-by-hop, routing, destination options, AH, fragment (offset 0), then UDP. */
     static byte[] extensionChain() {
         return fromHex("2b00 010400000000"          // HBH: next routing, len 0, PadN
-            + "3c00 0400 00000000"                    // routing: next dest opts, len 0, type 4, segments left 0
+            + "3c02 0400 00000000"                    // routing (segment routing): next dest opts, len 2,
+            + "fd000000000000000000000000000001"      //   segments left 0, one segment
             + "3300 010400000000"                     // dest opts: next AH, len 0, PadN
             + "2c02 0000 00001000 00000001 00000000"  // AH: next fragment, len 2 (16 bytes)
             + "1100 0000 0000abcd").array();          // fragment: next UDP, offset 0, M 0
@@ -124,7 +125,7 @@ class InnerPacketTest {
         int length = Packets.ipv6Udp(buf, 0, V6_A, V6_B, 1111, 2222, 3, 0, extensions);
         assertThat(packet.wrap(buf, 0, length)).isEqualTo(WireError.OK);
         assertThat(packet.protocol()).isEqualTo(17);
-        assertThat(packet.headerLength()).isEqualTo(40 + 48);
+        assertThat(packet.headerLength()).isEqualTo(40 + 64);
         assertThat(packet.sourcePort()).isEqualTo(1111);
         assertThat(packet.destinationPort()).isEqualTo(2222);
         assertThat(packet.isFragment()).isTrue();
