@@ -25,6 +25,10 @@ import picocli.CommandLine.Command;
                 EgressCommand.class,
                 DemoCommand.class,
                 K8sCommand.class,
+                ApplyCommand.class,
+                GetCommand.class,
+                DeleteCommand.class,
+                DescribeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AstaireCommand implements Runnable {
 

@@ -1,14 +1,130 @@
 package io.astaire.cli;
 
+import io.astaire.controller.ControllerClient;
+import io.astaire.controller.ControllerServer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
-// Placeholder until this role lands; registered here so that each role owns its own file.
-@Command(name = "controller", mixinStandardHelpOptions = true, description = "Run the controller: the registry of functions, chains and classifier rules (REST API, SQLite).")
+/** {@code astaire controller}: the registry of functions, chains and rules, served over REST. */
+@Command(name = "controller", mixinStandardHelpOptions = true,
+        description = {
+                "Run the controller: the registry of functions, chains and classifier rules, stored in an embedded "
+                        + "SQLite file and served as a REST API (JSON) on --listen. Nodes started with "
+                        + "--controller URL watch it and apply every change live.%n",
+                "Reads are open; writes need the bearer token. Without --token or ASTAIRE_TOKEN the controller "
+                        + "generates one at first start, prints it once and keeps it beside the database (<db>.token).%n"},
+        footer = {"%nExamples:",
+                "  astaire controller                                   # ./astaire.db on 0.0.0.0:8080",
+                "  astaire controller --db /var/lib/astaire/astaire.db --listen 127.0.0.1:8080",
+                "  ASTAIRE_TOKEN=s3cret astaire controller",
+                "  export ASTAIRE_TOKEN=$(cat astaire.db.token); astaire apply -f examples/chain.yaml",
+                "%nAPI: GET http://HOST:PORT/api/v1/openapi.json describes every resource; docs/controller.md has more.",
+                "Back up: stop the controller and copy the .db file, or `curl .../api/v1/topology?format=yaml > backup.yaml`."})
 final class ControllerCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--db", paramLabel = "FILE", defaultValue = "astaire.db",
+            description = "The SQLite database file, created with its folder when missing (default: ${DEFAULT-VALUE}).")
+    Path db;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:8080",
+            description = "Where the REST API listens (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
+    String listen;
+
+    @Option(names = "--token", paramLabel = "TOKEN",
+            description = "The bearer token that writes must carry (default: $" + ControllerClient.TOKEN_ENV
+                    + ", else generated at first start and kept in <db>.token).")
+    String token;
+
+    /** Released to stop a controller started from a test; the process stops it with SIGTERM/Ctrl-C. */
+    final CountDownLatch stop = new CountDownLatch(1);
+
     @Override
     public Integer call() {
-        System.err.println("astaire controller: not available in this build yet");
-        return 2;
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String[] hostPort;
+        try {
+            hostPort = hostPort(listen);
+        } catch (IllegalArgumentException e) {
+            err.println("astaire controller: --listen: " + e.getMessage());
+            return 2;
+        }
+        String t = token != null ? token : System.getenv(ControllerClient.TOKEN_ENV);
+        ControllerServer server;
+        try {
+            server = ControllerServer.open(db, hostPort[0], Integer.parseInt(hostPort[1]), t);
+        } catch (RuntimeException e) {
+            err.println("astaire controller: " + e.getMessage()
+                    + (String.valueOf(e.getMessage()).contains("bind") || e.getCause() instanceof java.net.BindException
+                    ? " (is another controller already listening on " + listen + "?)" : ""));
+            return 1;
+        }
+        String shown = hostPort[0].equals("0.0.0.0") || hostPort[0].equals("::") ? "127.0.0.1" : hostPort[0];
+        String url = "http://" + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + server.port();
+        out.println("astaire controller: listening on " + hostPort[0] + ":" + server.port() + ", database "
+                + db.toAbsolutePath() + " (version " + server.registry().state().version() + ")");
+        out.println("  API: " + url + "/api/v1 (description: " + url + "/api/v1/openapi.json)");
+        if (server.token().generated()) {
+            out.println("  generated the write token (shown once; kept in " + server.token().file() + "):");
+            out.println("    export " + ControllerClient.TOKEN_ENV + "=" + server.token().value());
+        } else if (server.token().file() != null) {
+            out.println("  write token: in " + server.token().file());
+        } else {
+            out.println("  write token: the one given with --token or $" + ControllerClient.TOKEN_ENV);
+        }
+        out.println("  try: astaire apply -f examples/chain.yaml --controller " + url);
+        out.flush();
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            server.close();
+        }, "controller-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            return 0; // the JVM is shutting down: the hook closes the server
+        }
+        server.close();
+        return 0;
+    }
+
+    /** {@code host:port}, {@code [v6]:port} or {@code :port} (all interfaces). */
+    static String[] hostPort(String s) {
+        String text = s.trim();
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("'" + s + "' is not HOST:PORT (for example 0.0.0.0:8080)");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (host.isEmpty()) {
+            host = "0.0.0.0";
+        }
+        int port;
+        try {
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + s + "': the port is not a number");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("'" + s + "': the port is outside 0-65535");
+        }
+        return new String[] {host, Integer.toString(port)};
     }
 }

@@ -64,6 +64,25 @@ public final class ControllerServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Opens (or creates) the SQLite database at {@code database} and serves it. The write token is
+     * {@code token} when given, else the one stored beside the database, generated at first start.
+     */
+    public static ControllerServer open(java.nio.file.Path database, String host, int port, String token) {
+        WriteToken t = token == null || token.isBlank() ? WriteToken.besideDatabase(database) : WriteToken.given(token);
+        SqliteTopologyStore store = SqliteTopologyStore.open(database);
+        try {
+            return start(new Registry(store), t, host, port);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    public WriteToken token() {
+        return token;
+    }
+
     public int port() {
         return app.port();
     }
