@@ -71,7 +71,7 @@ final class ControllerCommand implements Callable<Integer> {
         String shown = hostPort[0].equals("0.0.0.0") || hostPort[0].equals("::") ? "127.0.0.1" : hostPort[0];
         String url = "http://" + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + server.port();
         out.println("astaire controller: listening on " + hostPort[0] + ":" + server.port() + ", database "
-                + db.toAbsolutePath() + " (version " + server.registry().state().version() + ")");
+                + db.toAbsolutePath().normalize() + " (version " + server.registry().state().version() + ")");
         out.println("  API: " + url + "/api/v1 (description: " + url + "/api/v1/openapi.json)");
         if (server.token().generated()) {
             out.println("  generated the write token (shown once; kept in " + server.token().file() + "):");

@@ -38,7 +38,7 @@ public final class SqliteTopologyStore implements TopologyStore {
 
     /** Opens (creating it and its folder if needed) and migrates the database at {@code file}. */
     public static SqliteTopologyStore open(Path file) {
-        Path absolute = file.toAbsolutePath();
+        Path absolute = file.toAbsolutePath().normalize();
         try {
             if (absolute.getParent() != null) {
                 Files.createDirectories(absolute.getParent());

@@ -62,7 +62,7 @@ public final class WriteToken {
 
     /** Where a generated token lives for {@code database}: the same name with {@code .token} appended. */
     public static Path tokenFile(Path database) {
-        Path abs = database.toAbsolutePath();
+        Path abs = database.toAbsolutePath().normalize();
         return abs.resolveSibling(abs.getFileName() + ".token");
     }
 
