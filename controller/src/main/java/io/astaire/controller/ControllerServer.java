@@ -117,6 +117,13 @@ public final class ControllerServer implements AutoCloseable {
             error(ctx, 500, null, "internal error: " + e.getMessage());
         });
 
+        r.error(404, ctx -> {
+            // Our own 404s already carry a JSON error; Javalin's "no such endpoint" gets one too.
+            String type = ctx.res().getContentType();
+            if (type == null || !type.startsWith("application/json")) {
+                error(ctx, 404, null, "no such resource: " + ctx.method() + " " + ctx.path() + " (see " + API + "/openapi.json)");
+            }
+        });
         r.get("/healthz", ctx -> ctx.result("ok"));
         r.get(API + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson));
         r.get(API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));

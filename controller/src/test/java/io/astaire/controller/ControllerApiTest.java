@@ -176,6 +176,9 @@ class ControllerApiTest {
         assertThat(rule.json().get("message").asText()).isEqualTo("no rule named 'nope'");
         assertThat(api.delete("/api/v1/chains/nope").status()).isEqualTo(404);
         assertThat(api.get("/api/v1/nodes/nope").status()).isEqualTo(404);
+        Http.Response route = api.get("/api/v1/widgets");
+        assertThat(route.status()).isEqualTo(404);
+        assertThat(route.json().get("message").asText()).contains("no such resource: GET /api/v1/widgets");
     }
 
     @Test
