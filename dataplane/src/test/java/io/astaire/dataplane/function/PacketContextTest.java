@@ -51,6 +51,21 @@ class PacketContextTest {
     }
 
     @Test
+    void md2TlvsAreFoundAndRewrittenInPlace() {
+        PacketContext ctx = TestPacket.udp("10.0.0.1", 1, "10.0.0.2", 2).md2Tlv(0x0105, 7, 4242).build();
+        assertThat(ctx.nsh().mdType()).isEqualTo(NshHeader.MD_TYPE_2);
+        int tlv = ctx.nsh().firstTlv();
+        assertThat(tlv).isEqualTo(ctx.nsh().findTlv(0x0105, 7)).isPositive();
+        assertThat(ctx.nsh().tlvLength(tlv)).isEqualTo(4);
+        assertThat(ctx.buffer().getInt(ctx.nsh().tlvValueOffset(tlv))).isEqualTo(4242);
+        assertThat(ctx.nsh().nextTlv(tlv)).isEqualTo(-1);
+        ctx.buffer().putInt(ctx.nsh().tlvValueOffset(tlv), 99);
+        assertThat(ctx.buffer().getInt(ctx.nshOffset() + 8 + 4)).isEqualTo(99);
+        assertThat(ctx.innerOffset()).isEqualTo(ctx.nshOffset() + 16);
+        assertThat(ctx.inner().destinationPort()).isEqualTo(2);
+    }
+
+    @Test
     void innerLengthIsBoundedByCapacity() {
         PacketContext ctx = TestPacket.udp("10.0.0.1", 1, "10.0.0.2", 2).room(8).build();
         int length = ctx.innerLength();

@@ -32,6 +32,9 @@ public final class TestPacket {
     private int si = 255;
     private int room = 256;
     private boolean udpChecksum = true;
+    private int tlvClass = -1;
+    private int tlvType;
+    private int tlvValue;
 
     public static TestPacket udp(String src, int sport, String dst, int dport) {
         return new TestPacket().from(src).to(dst).protocol(UDP).ports(sport, dport);
@@ -59,6 +62,14 @@ public final class TestPacket {
     public TestPacket si(int value) { si = value; return this; }
     /** Bytes free in the buffer after the inner packet (how much a function may grow it). */
     public TestPacket room(int bytes) { room = bytes; return this; }
+    /** Sends MD type 2 with one 4-byte TLV instead of MD type 1. */
+    public TestPacket md2Tlv(int metadataClass, int type, int value) {
+        tlvClass = metadataClass;
+        tlvType = type;
+        tlvValue = value;
+        return this;
+    }
+
     /** IPv4 UDP only: send with checksum 0 (none). */
     public TestPacket withoutUdpChecksum() { udpChecksum = false; return this; }
 
@@ -124,11 +135,18 @@ public final class TestPacket {
         if (!udpChecksum && protocol == UDP && !v6) {
             view.udp().checksum(0);
         }
-        int start = GpeNshPacket.encapsulateMd1(buf, innerOffset, innerLength, spi, si, 63,
-                v6 ? NshHeader.NEXT_PROTOCOL_IPV6 : NshHeader.NEXT_PROTOCOL_IPV4);
+        int nextProtocol = v6 ? NshHeader.NEXT_PROTOCOL_IPV6 : NshHeader.NEXT_PROTOCOL_IPV4;
+        int start;
+        if (tlvClass < 0) {
+            start = GpeNshPacket.encapsulateMd1(buf, innerOffset, innerLength, spi, si, 63, nextProtocol);
+        } else {
+            ByteBuffer tlv = ByteBuffer.allocate(8).putShort(0, (short) tlvClass).put(2, (byte) tlvType).put(3, (byte) 4)
+                    .putInt(4, tlvValue);
+            start = GpeNshPacket.encapsulateMd2(buf, innerOffset, innerLength, spi, si, 63, nextProtocol, tlv, 0, 8);
+        }
         // What a node does with a received datagram:
         GpeNshPacket datagram = new GpeNshPacket();
-        error = datagram.wrap(buf, start, GpeNshPacket.HEADROOM_MD1 + innerLength);
+        error = datagram.wrap(buf, start, innerOffset - start + innerLength);
         if (error != WireError.OK) {
             throw new IllegalStateException("test datagram does not decode: " + error);
         }
