@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
                         + "the controller allocated.%n"},
         footer = {"%nExamples:",
                 "  astaire apply -f examples/chain.yaml",
-                "  astaire apply -f chain.yaml --dry-run              # validate and show what would change",
-                "  astaire apply -f chain.yaml --prune                # the file becomes the whole topology",
+                "  astaire apply -f chain.yaml --dry-run    # show what would change",
+                "  astaire apply -f chain.yaml --prune      # the file is the whole topology",
                 "  cat chain.yaml | astaire apply -f - --controller http://10.0.0.5:8080",
                 "%nThe controller URL defaults to $" + ControllerClient.URL_ENV + ", else " + ControllerClient.DEFAULT_URL
                         + "; the write token comes from --token or $" + ControllerClient.TOKEN_ENV + "."})

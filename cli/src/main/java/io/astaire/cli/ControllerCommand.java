@@ -20,12 +20,14 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Reads are open; writes need the bearer token. Without --token or ASTAIRE_TOKEN the controller "
                         + "generates one at first start, prints it once and keeps it beside the database (<db>.token).%n"},
         footer = {"%nExamples:",
-                "  astaire controller                                   # ./astaire.db on 0.0.0.0:8080",
+                "  astaire controller                      # ./astaire.db, 0.0.0.0:8080",
                 "  astaire controller --db /var/lib/astaire/astaire.db --listen 127.0.0.1:8080",
                 "  ASTAIRE_TOKEN=s3cret astaire controller",
-                "  export ASTAIRE_TOKEN=$(cat astaire.db.token); astaire apply -f examples/chain.yaml",
-                "%nAPI: GET http://HOST:PORT/api/v1/openapi.json describes every resource; docs/controller.md has more.",
-                "Back up: stop the controller and copy the .db file, or `curl .../api/v1/topology?format=yaml > backup.yaml`."})
+                "  export ASTAIRE_TOKEN=$(cat astaire.db.token)",
+                "  astaire apply -f examples/chain.yaml",
+                "%nAPI: GET /api/v1/openapi.json describes it; docs/controller.md has more.",
+                "Back up: astaire get topology -o yaml > backup.yaml (restore: apply --prune),",
+                "or stop the controller and copy the .db file."})
 final class ControllerCommand implements Callable<Integer> {
 
     @Spec

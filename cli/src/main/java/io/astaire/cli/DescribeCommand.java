@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
                 + "of the nodes that serve each hop, as they last reported to the controller.%n"},
         footer = {"%nExamples:",
                 "  astaire describe chain web",
-                "  watch -n1 astaire describe chain web                # counters moving while traffic flows",
+                "  watch -n1 astaire describe chain web     # counters moving live",
                 "%nThe controller URL defaults to $" + ControllerClient.URL_ENV + ", else " + ControllerClient.DEFAULT_URL + "."})
 final class DescribeCommand implements Callable<Integer> {
 

@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
         footer = {"%nExamples:",
                 "  astaire get chains",
                 "  astaire get chain web -o yaml",
-                "  astaire get nodes                                   # who reports, which version, when last seen",
-                "  astaire get topology -o yaml > backup.yaml          # re-apply it with: astaire apply -f backup.yaml",
+                "  astaire get nodes                        # versions applied, last seen",
+                "  astaire get topology -o yaml > backup.yaml",
+                "  astaire apply -f backup.yaml --prune     # restore it",
                 "%nThe controller URL defaults to $" + ControllerClient.URL_ENV + ", else " + ControllerClient.DEFAULT_URL + "."})
 final class GetCommand implements Callable<Integer> {
 

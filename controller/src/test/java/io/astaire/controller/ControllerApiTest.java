@@ -228,6 +228,48 @@ class ControllerApiTest {
     }
 
     @Test
+    void concurrentWritersWithTheSameIfMatchExactlyOneWins() throws Exception {
+        String etag = api.post("/api/v1/functions", fn("acl", 4791)).etag();
+        int writers = 8;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            java.util.List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                int port = 5000 + i;
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return api.put("/api/v1/functions/acl", fn("acl", port), etag).status();
+                }));
+            }
+            start.countDown();
+            java.util.List<Integer> statuses = new java.util.ArrayList<>();
+            for (var f : results) {
+                statuses.add(f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertThat(statuses).filteredOn(s -> s == 200).hasSize(1);
+            assertThat(statuses).filteredOn(s -> s == 412).hasSize(writers - 1);
+
+            // Concurrent creates of chains without an SPI all get distinct ones.
+            api.put("/api/v1/settings", SETTINGS);
+            java.util.List<java.util.concurrent.Future<Http.Response>> creates = new java.util.ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                String body = "{\"name\":\"c" + i + "\",\"functions\":[\"acl\"]}";
+                creates.add(pool.submit(() -> api.post("/api/v1/chains", body)));
+            }
+            java.util.Set<Integer> spis = new java.util.HashSet<>();
+            for (var f : creates) {
+                Http.Response r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(r.status()).isEqualTo(201);
+                spis.add(r.json().get("spi").asInt());
+            }
+            assertThat(spis).hasSize(writers);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void writesNeedTheTokenReadsDoNot() {
         Http anonymous = api.token(null);
         Http.Response none = anonymous.post("/api/v1/functions", fn("acl", 4791));
