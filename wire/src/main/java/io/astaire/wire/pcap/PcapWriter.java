@@ -12,8 +12,9 @@ import java.nio.channels.WritableByteChannel;
  * Writes a classic pcap file (magic 0xa1b2c3d4, version 2.4, microsecond timestamps) that
  * tcpdump, tshark and Wireshark read. The global header is written by the constructor; each
  * {@link #write} adds one record. Header bytes go through one reused buffer, the packet bytes
- * straight from the caller's buffer region, so writing allocates nothing per record. Not thread
- * safe.
+ * straight from the caller's buffer region (its position and limit are moved for the write and
+ * put back), so writing allocates nothing per record. Not thread safe, and the caller's buffer
+ * must not be used by another thread during a write.
  */
 public final class PcapWriter implements Closeable {
 
@@ -68,7 +69,14 @@ public final class PcapWriter implements Closeable {
         recordHeader.putInt(8, captured);
         recordHeader.putInt(12, length);
         writeFully(recordHeader);
-        writeFully(packet.duplicate().limit(offset + captured).position(offset));
+        int position = packet.position();
+        int limit = packet.limit();
+        try {
+            packet.limit(offset + captured).position(offset);
+            writeFully(packet);
+        } finally {
+            packet.limit(limit).position(position);
+        }
     }
 
     /** Appends one record stamped with the current time. */
