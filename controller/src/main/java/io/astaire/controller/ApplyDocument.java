@@ -58,6 +58,11 @@ public record ApplyDocument(
                 tree.has("ingress"), tree.has("egress"), tree.has("defaultChain"));
     }
 
+    /** A whole topology as a document to apply (for in-process use: demos, tests, the lab). */
+    public static ApplyDocument of(io.astaire.model.Topology t) {
+        return new ApplyDocument(t.functions(), t.chains(), t.rules(), t.ingress(), t.egress(), t.defaultChain(), true, true, true);
+    }
+
     /** Whether the document says anything about the settings. */
     public boolean hasSettings() {
         return hasIngress || hasEgress || hasDefaultChain;

@@ -115,6 +115,7 @@ public final class Registry implements AutoCloseable {
                 throw new ApiException(412, null, "the topology is at version " + Item.etag(d.version) + ", not " + ifMatch.trim()
                         + ": someone changed it since you read it; GET /api/v1/topology again and retry");
             }
+            d.reserve(doc.chains());
             List<Outcome> outcomes = new ArrayList<>();
             Map<Kind, Set<String>> named = new EnumMap<>(Kind.class);
             putAll(d, Kind.FUNCTION, doc.functions(), outcomes, named);
@@ -186,6 +187,7 @@ public final class Registry implements AutoCloseable {
             RegistryState current = state;
             Draft d = new Draft(current);
             List<Outcome> outcomes = change.apply(d);
+            d.checkSpis();
             if (!d.changed()) {
                 return new WriteResult(current.version(), outcomes);
             }
@@ -221,6 +223,8 @@ public final class Registry implements AutoCloseable {
         private final Map<Kind, LinkedHashMap<String, Object>> touched = new EnumMap<>(Kind.class);
         private long nextSpi;
         private final long version;
+        /** SPIs the write names explicitly: never allocated to another chain of the same write. */
+        private final Set<Integer> reserved = new HashSet<>();
 
         Draft(RegistryState s) {
             version = s.version();
@@ -242,6 +246,28 @@ public final class Registry implements AutoCloseable {
         Settings settings() {
             Item<?> i = items.get(Kind.SETTINGS).get(Kind.SETTINGS_NAME);
             return i == null ? Settings.EMPTY : (Settings) i.spec();
+        }
+
+        void reserve(List<ChainSpec> chains) {
+            for (ChainSpec c : chains) {
+                if (c != null && c.spi() != null) {
+                    reserved.add(c.spi());
+                }
+            }
+        }
+
+        /** 409 when two chains of the drafted state share an SPI, blaming a chain this write touched. */
+        void checkSpis() {
+            Map<Integer, String> owner = new java.util.HashMap<>();
+            for (Map.Entry<String, Item<?>> e : items.get(Kind.CHAIN).entrySet()) {
+                Integer spi = ((ChainSpec) e.getValue().spec()).spi();
+                String other = owner.putIfAbsent(spi, e.getKey());
+                if (other != null) {
+                    String blamed = touched.get(Kind.CHAIN).containsKey(e.getKey()) ? e.getKey() : other;
+                    String holder = blamed.equals(e.getKey()) ? other : e.getKey();
+                    throw ApiException.conflict("chains[" + blamed + "].spi", "SPI " + spi + " is used by chain '" + holder + "'");
+                }
+            }
         }
 
         boolean changed() {
@@ -275,14 +301,12 @@ public final class Registry implements AutoCloseable {
 
         /** Keeps the stored SPI when the spec names none; allocates a fresh one for a new chain. */
         private ChainSpec withSpi(ChainSpec c, Item<?> existing, String at) {
-            Set<Integer> used = new HashSet<>();
+            // Uniqueness is checked once the whole write is drafted (checkSpis), so that one apply
+            // may swap the SPIs of two chains.
+            Set<Integer> used = new HashSet<>(reserved);
             for (Map.Entry<String, Item<?>> e : items.get(Kind.CHAIN).entrySet()) {
                 if (!e.getKey().equals(c.name())) {
-                    Integer spi = ((ChainSpec) e.getValue().spec()).spi();
-                    if (c.spi() != null && c.spi().equals(spi)) {
-                        throw ApiException.conflict(at + ".spi", "SPI " + spi + " is used by chain '" + e.getKey() + "'");
-                    }
-                    used.add(spi);
+                    used.add(((ChainSpec) e.getValue().spec()).spi());
                 }
             }
             if (c.spi() != null) {
