@@ -1,0 +1,65 @@
+package io.astaire.dataplane.edge;
+
+import io.astaire.dataplane.transport.DatagramTransports;
+import io.astaire.dataplane.tun.TunDevice;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How to run an edge.
+ *
+ * @param role ingress or egress
+ * @param tunName the TUN device to create or attach to (at most 15 characters)
+ * @param listen where paths ending here arrive; null: 0.0.0.0 and the port of this edge's address in the topology
+ * @param underlayMtu the underlay's MTU; null: the MTU of the interface routing to the first hop
+ * @param workers TUN queues and receiving sockets (one platform thread each way per worker)
+ * @param tunAddresses addresses to give the TUN device (may be empty: routes alone steer traffic into it)
+ * @param flowCacheSize flow-cache entries per worker
+ * @param batchSize datagrams per system call
+ * @param transport which UDP transport
+ */
+public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
+                         List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
+                         DatagramTransports.Kind transport) {
+
+    public EdgeConfig {
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(tunName, "tunName");
+        tunAddresses = tunAddresses == null ? List.of() : List.copyOf(tunAddresses);
+        transport = transport == null ? DatagramTransports.Kind.AUTO : transport;
+        if (workers < 1 || workers > 64) {
+            throw new IllegalArgumentException("--workers must be within 1-64, was " + workers);
+        }
+        if (underlayMtu != null && (underlayMtu < 576 + 80 || underlayMtu > 65535)) {
+            throw new IllegalArgumentException("--underlay-mtu must be within 656-65535, was " + underlayMtu);
+        }
+        if (flowCacheSize < 4 || flowCacheSize > (1 << 24)) {
+            throw new IllegalArgumentException("--flow-cache must be within 4-16777216, was " + flowCacheSize);
+        }
+        if (batchSize < 1 || batchSize > 1024) {
+            throw new IllegalArgumentException("--batch must be within 1-1024, was " + batchSize);
+        }
+    }
+
+    /** One worker, MTU from the route, 64 Ki flow-cache entries, batches of 32. */
+    public static EdgeConfig defaults(EdgeRole role, String tunName) {
+        return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 32, DatagramTransports.Kind.AUTO);
+    }
+
+    public EdgeConfig withListen(InetSocketAddress address) {
+        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport);
+    }
+
+    public EdgeConfig withUnderlayMtu(Integer mtu) {
+        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport);
+    }
+
+    public EdgeConfig withWorkers(int n) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport);
+    }
+
+    public EdgeConfig withTunAddresses(List<TunDevice.InterfaceAddress> addresses) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport);
+    }
+}

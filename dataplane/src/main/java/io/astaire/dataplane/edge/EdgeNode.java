@@ -1,0 +1,270 @@
+package io.astaire.dataplane.edge;
+
+import io.astaire.dataplane.classify.Classifier;
+import io.astaire.dataplane.classify.ClassifierTable;
+import io.astaire.dataplane.config.TopologySource;
+import io.astaire.dataplane.resolve.HopResolver;
+import io.astaire.dataplane.resolve.ResolvedHop;
+import io.astaire.dataplane.transport.DatagramTransport;
+import io.astaire.dataplane.transport.DatagramTransports;
+import io.astaire.dataplane.transport.Endpoint;
+import io.astaire.dataplane.transport.PacketBatch;
+import io.astaire.dataplane.transport.TransportOptions;
+import io.astaire.dataplane.tun.TunDevice;
+import io.astaire.dataplane.tun.TunIo;
+import io.astaire.dataplane.tun.TunMtu;
+import io.astaire.model.EndpointSpec;
+import io.astaire.model.HopAddress;
+import io.astaire.model.Topology;
+import io.astaire.wire.GpeNshPacket;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An ingress or an egress: a TUN device on one side, the overlay on the other.
+ *
+ * <p>From the TUN device, each worker classifies packets to the paths this edge originates
+ * (forward paths at the ingress, reverse paths at the egress), encapsulates them in place and
+ * sends them to the path's first hop. From the network, each receiving worker delivers the inner
+ * packets of paths that end here to the TUN device. The device's MTU is the underlay's minus the
+ * encapsulation (60 bytes over IPv4, 80 over IPv6), so a packet the kernel hands us always fits
+ * the underlay once wrapped.
+ *
+ * <p>Topology updates rebuild the tables off the packet path and publish them with one volatile
+ * write; workers pick them up at their next batch.
+ */
+public final class EdgeNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeNode.class);
+    /** Room in front of every packet read from the TUN device for the headers written in place. */
+    public static final int HEADROOM = 64;
+    private static final int MAX_DATAGRAM = 65535;
+
+    private final EdgeConfig config;
+    private final TopologySource source;
+    private final HopResolver resolver;
+    private final EdgeStats stats = new EdgeStats();
+    private final List<DatagramTransport> transports = new ArrayList<>();
+    private final List<TunIo> tunIos = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<TunToNetworkWorker> tunWorkers = new ArrayList<>();
+    private final List<NetworkToTunWorker> netWorkers = new ArrayList<>();
+    private volatile EdgeTables tables;
+    private ClassifierTable classifierTable;
+    private TunDevice tun;
+    private int tunMtu;
+    private String underlayDevice;
+    private InetSocketAddress localAddress;
+    private volatile boolean ready;
+    private volatile boolean closed;
+
+    private EdgeNode(EdgeConfig config, TopologySource source, HopResolver resolver) {
+        this.config = config;
+        this.source = source;
+        this.resolver = resolver;
+    }
+
+    /**
+     * Starts an edge: reads the topology, resolves the first hops, opens the sockets and the TUN
+     * device (in the calling thread's network namespace), starts the workers.
+     *
+     * @param resolver resolves hop names off the packet path; closed with the edge
+     */
+    public static EdgeNode start(EdgeConfig config, TopologySource source, HopResolver resolver) {
+        EdgeNode node = new EdgeNode(config, source, resolver);
+        try {
+            node.open();
+            return node;
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+    }
+
+    private void open() {
+        TopologySource.Versioned v = source.current();
+        EdgeTables t = EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
+        tables = t;
+        classifierTable = new ClassifierTable(t.rules());
+        awaitFirstAnswers(t);
+
+        int underlayMtu;
+        boolean ipv6Underlay;
+        if (config.underlayMtu() != null) {
+            underlayMtu = config.underlayMtu();
+            ipv6Underlay = firstHopAddress(t) instanceof Inet6Address;
+            underlayDevice = "(given)";
+        } else {
+            InetAddress probe = firstHopAddress(t);
+            TunMtu.Route route = TunMtu.routeTo(probe == null ? InetAddress.ofLiteral("0.0.0.0") : probe);
+            underlayMtu = route.mtu();
+            ipv6Underlay = probe instanceof Inet6Address;
+            underlayDevice = route.device();
+        }
+        tunMtu = TunMtu.tunMtu(underlayMtu, ipv6Underlay);
+
+        InetSocketAddress listen = config.listen() != null ? config.listen() : defaultListen(config.role(), v.topology());
+        int workers = config.workers();
+        for (int i = 0; i < workers; i++) {
+            DatagramTransport rx = DatagramTransports.open(config.transport(),
+                    TransportOptions.defaults(listen).withReusePort(workers > 1));
+            transports.add(rx);
+            if (i == 0) {
+                localAddress = rx.localAddress();
+                if (listen.getPort() == 0) {
+                    listen = localAddress; // the other workers share the port the first one got
+                }
+            }
+        }
+        tun = TunDevice.openConfigured(config.tunName(), workers, tunMtu, config.tunAddresses());
+
+        InetSocketAddress sendFrom = new InetSocketAddress(listen.getAddress(), 0);
+        for (int i = 0; i < workers; i++) {
+            TunIo readIo = tun.queue(i).newIo();
+            TunIo writeIo = tun.queue(i).newIo();
+            tunIos.add(readIo);
+            tunIos.add(writeIo);
+            DatagramTransport tx = DatagramTransports.open(config.transport(),
+                    TransportOptions.defaults(sendFrom).withReusePort(false));
+            transports.add(tx);
+            TunToNetworkWorker out = new TunToNetworkWorker(readIo, tx,
+                    new PacketBatch(config.batchSize(), MAX_DATAGRAM, HEADROOM), this::tables,
+                    new Classifier(classifierTable, config.flowCacheSize()), stats.newWorker(),
+                    (destination, errno) -> resolver.markUnreachable(destination));
+            NetworkToTunWorker in = new NetworkToTunWorker(transports.get(i), writeIo,
+                    new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, stats.newWorker());
+            tunWorkers.add(out);
+            netWorkers.add(in);
+        }
+        String role = config.role().label();
+        for (int i = 0; i < workers; i++) {
+            threads.add(Thread.ofPlatform().name(role + "-tun-" + i).daemon().start(tunWorkers.get(i)));
+            threads.add(Thread.ofPlatform().name(role + "-net-" + i).daemon().start(netWorkers.get(i)));
+        }
+        source.subscribe(this::apply);
+        ready = true;
+        LOG.info("{} ready: TUN {} (MTU {} = underlay {} via {} - {} bytes of encapsulation, {} queue(s)), listening on {}, topology v{}",
+                role, tun.name(), tunMtu, underlayMtu, underlayDevice, underlayMtu - tunMtu, workers, localAddress, v.version());
+    }
+
+    private void awaitFirstAnswers(EdgeTables t) {
+        Set<ResolvedHop> hops = t.forwarding().nextHops();
+        try {
+            resolver.firstAnswers(hops).get(5, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("some first hops are not resolved yet: {}; their packets are dropped (no_route) until they are", hops);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("resolving first hops failed: {}", e.getCause().getMessage());
+        }
+    }
+
+    private static InetAddress firstHopAddress(EdgeTables t) {
+        for (ResolvedHop hop : t.forwarding().nextHops()) {
+            Endpoint e = hop.replicas().first();
+            if (e != null) {
+                return e.address().getAddress();
+            }
+        }
+        return null;
+    }
+
+    static InetSocketAddress defaultListen(EdgeRole role, Topology topology) {
+        EndpointSpec self = role == EdgeRole.INGRESS ? topology.ingress() : topology.egress();
+        int port = self != null && self.address() != null ? self.address().port() : HopAddress.VXLAN_GPE_PORT;
+        return new InetSocketAddress(InetAddress.ofLiteral("0.0.0.0"), port);
+    }
+
+    private void apply(TopologySource.Versioned v) {
+        try {
+            EdgeTables next = EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
+            Set<HopAddress> keep = new HashSet<>();
+            for (ResolvedHop h : next.forwarding().nextHops()) {
+                keep.add(h.name());
+            }
+            tables = next;
+            classifierTable.update(next.rules());
+            resolver.retainOnly(keep);
+            LOG.info("{} applied topology v{}: {} rules, {} routes", config.role().label(), v.version(),
+                    next.rules().size(), next.forwarding().routes().size());
+        } catch (RuntimeException e) {
+            LOG.error("{}: topology v{} cannot be applied, keeping v{}: {}", config.role().label(), v.version(),
+                    tables.version(), e.getMessage());
+        }
+    }
+
+    EdgeTables tables() {
+        return tables;
+    }
+
+    /** True once the TUN device is up, the sockets are bound and a topology is applied. */
+    public boolean ready() {
+        return ready && !closed;
+    }
+
+    public EdgeStats stats() {
+        return stats;
+    }
+
+    public EdgeRole role() {
+        return config.role();
+    }
+
+    /** The TUN device's MTU as set. */
+    public int tunMtu() {
+        return tunMtu;
+    }
+
+    public String tunName() {
+        return tun.name();
+    }
+
+    /** Where paths ending here arrive. */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /** The topology version the workers use now. */
+    public long appliedVersion() {
+        return tables.version();
+    }
+
+    /** The encapsulation headroom each TUN read leaves, for documentation and tests. */
+    public static int encapsulationBytes() {
+        return GpeNshPacket.HEADROOM_MD1;
+    }
+
+    /** Stops the workers, closes the sockets, the TUN device (removing it if we created it) and the resolver. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ready = false;
+        tunWorkers.forEach(TunToNetworkWorker::stop);
+        netWorkers.forEach(NetworkToTunWorker::stop);
+        transports.forEach(DatagramTransport::close);
+        for (Thread t : threads) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (tun != null) {
+            tun.close();
+        }
+        tunIos.forEach(TunIo::close);
+        resolver.close();
+    }
+}

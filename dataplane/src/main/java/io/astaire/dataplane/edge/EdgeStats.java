@@ -1,0 +1,104 @@
+package io.astaire.dataplane.edge;
+
+import io.astaire.wire.WireError;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The sum of every worker's {@link EdgeCounters}, read off the packet path (metrics, tests, the
+ * status report). Each accessor adds up the workers' current values.
+ */
+public final class EdgeStats {
+    private final List<EdgeCounters> workers = new CopyOnWriteArrayList<>();
+
+    EdgeCounters newWorker() {
+        EdgeCounters c = new EdgeCounters();
+        workers.add(c);
+        return c;
+    }
+
+    private long sum(int index) {
+        long t = 0;
+        for (EdgeCounters c : workers) {
+            t += c.total(index);
+        }
+        return t;
+    }
+
+    /** Packets read from the TUN device. */
+    public long tunRead() {
+        return sum(EdgeCounters.TUN_READ);
+    }
+
+    /** Encapsulated packets handed to the kernel for sending. */
+    public long sent() {
+        return sum(EdgeCounters.SENT);
+    }
+
+    public long sentBytes() {
+        return sum(EdgeCounters.SENT_BYTES);
+    }
+
+    /** Datagrams received from the network. */
+    public long received() {
+        return sum(EdgeCounters.NET_RECEIVED);
+    }
+
+    /** Inner packets written to the TUN device. */
+    public long delivered() {
+        return sum(EdgeCounters.TUN_WRITTEN);
+    }
+
+    public long deliveredBytes() {
+        return sum(EdgeCounters.TUN_WRITTEN_BYTES);
+    }
+
+    public long drops(DropReason reason) {
+        long t = 0;
+        for (EdgeCounters c : workers) {
+            t += c.drops(reason);
+        }
+        return t;
+    }
+
+    public long wireErrors(WireError error) {
+        long t = 0;
+        for (EdgeCounters c : workers) {
+            t += c.wireErrors(error);
+        }
+        return t;
+    }
+
+    /** Packets sent per SPI (the key {@link SpiCounts#OVERFLOW} collects SPIs that did not fit). */
+    public Map<Integer, Long> sentPerSpi() {
+        Map<Integer, Long> m = new TreeMap<>();
+        for (EdgeCounters c : workers) {
+            c.sentPerSpi().forEach((spi, n) -> m.merge(spi, n, Long::sum));
+        }
+        return m;
+    }
+
+    /** Packets delivered to the TUN device per SPI. */
+    public Map<Integer, Long> deliveredPerSpi() {
+        Map<Integer, Long> m = new TreeMap<>();
+        for (EdgeCounters c : workers) {
+            c.deliveredPerSpi().forEach((spi, n) -> m.merge(spi, n, Long::sum));
+        }
+        return m;
+    }
+
+    /** Every counter by name, for status reports and logs. */
+    public Map<String, Long> asMap() {
+        Map<String, Long> m = new TreeMap<>();
+        m.put("tun_read", tunRead());
+        m.put("sent", sent());
+        m.put("received", received());
+        m.put("delivered", delivered());
+        for (DropReason r : DropReason.values()) {
+            m.put("drop_" + r.label(), drops(r));
+        }
+        return m;
+    }
+}
