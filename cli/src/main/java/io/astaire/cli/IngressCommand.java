@@ -1,14 +1,134 @@
 package io.astaire.cli;
 
+import io.astaire.dataplane.edge.EdgeConfig;
+import io.astaire.dataplane.edge.EdgeLauncher;
+import io.astaire.dataplane.edge.EdgeRole;
+import io.astaire.dataplane.transport.DatagramTransports;
+import io.astaire.dataplane.tun.TunDevice;
+import io.astaire.dataplane.tun.TunException;
+import io.astaire.model.HopAddress;
+import io.astaire.model.IpPrefix;
+import io.astaire.model.ModelException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-// Placeholder until this role lands; registered here so that each role owns its own file.
-@Command(name = "ingress", mixinStandardHelpOptions = true, description = "Run the head of the chains: read a TUN device, classify, encapsulate, send to the first function.")
+/** {@code astaire ingress}: the head of the chains. */
+@Command(name = "ingress", mixinStandardHelpOptions = true,
+        description = {"Run the head of the chains: read a TUN device, classify, encapsulate, send to the first function.",
+                "Route the traffic to steer into the TUN device (ip route add SERVER_NET dev TUN); replies of "
+                        + "symmetric chains arrive on --listen and leave through the TUN device to the client."})
 final class IngressCommand implements Callable<Integer> {
+
+    @Mixin
+    EdgeOptions options;
+
     @Override
     public Integer call() {
-        System.err.println("astaire ingress: not available in this build yet");
-        return 2;
+        return options.run(EdgeRole.INGRESS);
+    }
+
+    /** The flags ingress and egress share, and starting either. */
+    static final class EdgeOptions {
+        static final class Source {
+            @Option(names = "--topology", paramLabel = "FILE", description = "the chain topology (YAML or JSON); re-read when it changes")
+            Path topology;
+
+            @Option(names = "--controller", paramLabel = "URL", description = "the controller to watch for the topology, e.g. http://controller:8080")
+            URI controller;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Source source;
+
+        @Option(names = "--tun", required = true, paramLabel = "NAME",
+                description = "TUN device to create (or attach to, if it exists), at most 15 characters")
+        String tun;
+
+        @Option(names = "--listen", paramLabel = "HOST:PORT",
+                description = "where paths ending here arrive (default 0.0.0.0 and the port of this edge's address in the topology)")
+        String listen;
+
+        @Option(names = "--underlay-mtu", paramLabel = "N",
+                description = "MTU of the network between nodes (default: the MTU of the interface routing to the first hop); "
+                        + "the TUN MTU is this minus 60 bytes of encapsulation (80 over IPv6)")
+        Integer underlayMtu;
+
+        @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:9090",
+                description = "serve /metrics, /healthz, /readyz here (default ${DEFAULT-VALUE})")
+        String metricsListen;
+
+        @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+                description = "TUN queues and receiving sockets, one thread each way per worker (default ${DEFAULT-VALUE}); "
+                        + "more than one opens the TUN device multi-queue")
+        int workers;
+
+        @Option(names = "--tun-address", paramLabel = "CIDR",
+                description = "address to give the TUN device, e.g. 10.1.0.1/32 (repeatable; optional: routes alone steer traffic)")
+        List<String> tunAddresses = new ArrayList<>();
+
+        @Option(names = "--flow-cache", paramLabel = "N", defaultValue = "65536",
+                description = "classifier flow-cache entries per worker (default ${DEFAULT-VALUE})")
+        int flowCache;
+
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+                description = "datagrams per system call (default ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--transport", paramLabel = "KIND", defaultValue = "auto",
+                description = "UDP transport: auto, native (recvmmsg/sendmmsg) or nio (default ${DEFAULT-VALUE})")
+        String transport;
+
+        int run(EdgeRole role) {
+            String name = "astaire " + role.label();
+            EdgeConfig config;
+            InetSocketAddress metrics;
+            try {
+                List<TunDevice.InterfaceAddress> addresses = new ArrayList<>();
+                for (String a : tunAddresses) {
+                    IpPrefix p = IpPrefix.parse(a);
+                    addresses.add(new TunDevice.InterfaceAddress(InetAddress.getByAddress(p.address()), p.length()));
+                }
+                config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
+                        workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport));
+                metrics = socketAddress("--metrics-listen", metricsListen);
+            } catch (IllegalArgumentException | UnknownHostException e) {
+                System.err.println(name + ": " + e.getMessage());
+                return 2;
+            }
+            try {
+                EdgeLauncher launcher = EdgeLauncher.start(config,
+                        EdgeLauncher.topologySource(source.topology, source.controller), metrics);
+                launcher.runUntilShutdown();
+                return 0;
+            } catch (ModelException e) {
+                System.err.println(name + ": the topology is not usable: " + e.getMessage());
+                return 2;
+            } catch (TunException e) {
+                System.err.println(name + ": " + e.getMessage());
+                return 3;
+            } catch (RuntimeException e) {
+                System.err.println(name + ": cannot start: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        private static InetSocketAddress socketAddress(String flag, String text) {
+            try {
+                HopAddress a = HopAddress.parse(text);
+                return new InetSocketAddress(InetAddress.getByName(a.host()), a.port());
+            } catch (IllegalArgumentException | UnknownHostException e) {
+                throw new IllegalArgumentException(flag + " " + text + ": " + e.getMessage());
+            }
+        }
     }
 }

@@ -1,0 +1,103 @@
+package io.astaire.dataplane.edge;
+
+import io.astaire.dataplane.config.ControllerTopologySource;
+import io.astaire.dataplane.config.TopologySource;
+import io.astaire.dataplane.resolve.DnsNameLookup;
+import io.astaire.dataplane.resolve.HopResolver;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What {@code astaire ingress} and {@code astaire egress} do once their flags are parsed: take
+ * the topology from a file or the controller, start the {@link EdgeNode}, serve
+ * {@code /metrics}, {@code /healthz} and {@code /readyz}, and run until the process is asked to
+ * stop (SIGTERM, Ctrl-C), then close everything (the TUN device disappears with it).
+ */
+public final class EdgeLauncher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeLauncher.class);
+
+    private final TopologySource source;
+    private final EdgeNode node;
+    private final OpsHttpServer ops;
+    private boolean closed;
+
+    private EdgeLauncher(TopologySource source, EdgeNode node, OpsHttpServer ops) {
+        this.source = source;
+        this.node = node;
+        this.ops = ops;
+    }
+
+    /** Where the topology comes from: exactly one of the two. */
+    public static TopologySource topologySource(Path file, URI controller) {
+        if ((file == null) == (controller == null)) {
+            throw new IllegalArgumentException("give exactly one of --topology FILE and --controller URL");
+        }
+        return file != null ? new TopologyFileSource(file, 1000) : new ControllerTopologySource(controller);
+    }
+
+    /** Starts the edge and its operations endpoint. */
+    public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen) {
+        HopResolver resolver = new HopResolver(new DnsNameLookup(null, DnsNameLookup.Family.BOTH, Duration.ofSeconds(2)),
+                HopResolver.Options.defaults());
+        EdgeNode node;
+        try {
+            node = EdgeNode.start(config, source, resolver);
+        } catch (RuntimeException e) {
+            source.close();
+            throw e;
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        EdgeMetrics metrics = new EdgeMetrics(registry, node);
+        OpsHttpServer ops;
+        try {
+            ops = OpsHttpServer.start(metricsListen, () -> {
+                metrics.refresh();
+                return registry.scrape();
+            }, node::ready);
+        } catch (RuntimeException e) {
+            node.close();
+            source.close();
+            throw e;
+        }
+        LOG.info("{} serving /metrics, /healthz, /readyz on {}", config.role().label(), ops.address());
+        return new EdgeLauncher(source, node, ops);
+    }
+
+    /** Blocks until the JVM shuts down (SIGTERM/SIGINT), closing the edge on the way out. */
+    public void runUntilShutdown() {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            close();
+            stopped.countDown();
+        }, "edge-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+        }
+    }
+
+    public EdgeNode node() {
+        return node;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("{} stopping: {}", node.role().label(), node.stats().asMap());
+        ops.close();
+        node.close();
+        source.close();
+    }
+}

@@ -1,0 +1,73 @@
+package io.astaire.dataplane.edge;
+
+import io.astaire.wire.WireError;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Publishes an edge's counters to a Micrometer registry (Prometheus text on {@code /metrics}):
+ * packets read from and written to the TUN device, datagrams sent and received, packets per SPI,
+ * drops by reason and decode failures by wire error. Meters read the workers' counters when
+ * scraped; nothing is recorded on the packet path. Call {@link #refresh()} before each scrape so
+ * that SPIs seen since the last one get their own series.
+ */
+public final class EdgeMetrics {
+    private final MeterRegistry registry;
+    private final EdgeNode node;
+    private final Tags common;
+    private final Set<Integer> sentSpis = new HashSet<>();
+    private final Set<Integer> deliveredSpis = new HashSet<>();
+
+    public EdgeMetrics(MeterRegistry registry, EdgeNode node) {
+        this.registry = registry;
+        this.node = node;
+        this.common = Tags.of("role", node.role().label());
+        EdgeStats s = node.stats();
+        counter("astaire.edge.tun.read.packets", "IP packets read from the TUN device", s, EdgeStats::tunRead, Tags.empty());
+        counter("astaire.edge.tun.written.packets", "inner packets written to the TUN device", s, EdgeStats::delivered, Tags.empty());
+        counter("astaire.edge.tun.written.bytes", "bytes of inner packets written to the TUN device", s, EdgeStats::deliveredBytes, Tags.empty());
+        counter("astaire.edge.sent.datagrams", "encapsulated datagrams sent to first hops", s, EdgeStats::sent, Tags.empty());
+        counter("astaire.edge.sent.bytes", "bytes of encapsulated datagrams sent", s, EdgeStats::sentBytes, Tags.empty());
+        counter("astaire.edge.received.datagrams", "datagrams received from the network", s, EdgeStats::received, Tags.empty());
+        for (DropReason r : DropReason.values()) {
+            counter("astaire.edge.dropped.packets", "packets dropped, by reason", s, st -> st.drops(r), Tags.of("reason", r.label()));
+        }
+        for (WireError e : WireError.values()) {
+            if (e != WireError.OK) {
+                counter("astaire.edge.wire.errors", "datagrams or inner packets that failed to decode, by error", s,
+                        st -> st.wireErrors(e), Tags.of("error", e.label()));
+            }
+        }
+        Gauge.builder("astaire.edge.tun.mtu", node, EdgeNode::tunMtu).description("MTU set on the TUN device")
+                .tags(common).register(registry);
+        Gauge.builder("astaire.edge.ready", node, n -> n.ready() ? 1 : 0).description("1 once the edge forwards")
+                .tags(common).register(registry);
+        Gauge.builder("astaire.topology.version", node, EdgeNode::appliedVersion).description("topology version applied")
+                .tags(common).register(registry);
+    }
+
+    private void counter(String name, String help, EdgeStats stats, java.util.function.ToDoubleFunction<EdgeStats> f, Tags tags) {
+        FunctionCounter.builder(name, stats, f).description(help).tags(common.and(tags)).register(registry);
+    }
+
+    /** Registers a series for every SPI counted since the last call. */
+    public synchronized void refresh() {
+        EdgeStats s = node.stats();
+        for (int spi : s.sentPerSpi().keySet()) {
+            if (sentSpis.add(spi)) {
+                counter("astaire.edge.path.sent.packets", "packets sent into each path", s,
+                        st -> st.sentPerSpi().getOrDefault(spi, 0L), Tags.of("spi", Integer.toString(spi)));
+            }
+        }
+        for (int spi : s.deliveredPerSpi().keySet()) {
+            if (deliveredSpis.add(spi)) {
+                counter("astaire.edge.path.delivered.packets", "packets of each path delivered to the TUN device", s,
+                        st -> st.deliveredPerSpi().getOrDefault(spi, 0L), Tags.of("spi", Integer.toString(spi)));
+            }
+        }
+    }
+}
