@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code astaire apply -f FILE}: make the controller hold what the file says, like {@code kubectl apply}. */
 @Command(name = "apply", mixinStandardHelpOptions = true,
+        header = "Create or update on the controller what a topology file declares (like kubectl apply).",
         description = {
                 "Create or update on the controller the functions, chains, rules and settings (ingress, egress, "
                         + "defaultChain) that a topology file declares, in one transaction: all of it or nothing.%n",

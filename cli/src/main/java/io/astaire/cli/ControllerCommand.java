@@ -13,6 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code astaire controller}: the registry of functions, chains and rules, served over REST. */
 @Command(name = "controller", mixinStandardHelpOptions = true,
+        header = "Run the controller: the registry of functions, chains and rules (REST API, SQLite).",
         description = {
                 "Run the controller: the registry of functions, chains and classifier rules, stored in an embedded "
                         + "SQLite file and served as a REST API (JSON) on --listen. Nodes started with "

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code astaire delete chain|function|rule NAME}. */
 @Command(name = "delete", mixinStandardHelpOptions = true,
+        header = "Delete a chain, function or rule from the controller.",
         description = {"Delete a chain, function or rule from the controller. Nodes drop it at their next update.%n",
                 "The controller refuses (409) to delete a function a chain uses, or a chain a rule or the default "
                         + "chain uses: delete or change those first.%n"},

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code astaire describe chain NAME}: the paths a chain's packets take, hop by hop, with live counters. */
 @Command(name = "describe", mixinStandardHelpOptions = true,
+        header = "Show a chain's paths hop by hop, with addresses and live counters.",
         description = {"Describe a chain: its SPIs, the rules that send traffic to it, and each path hop by hop "
                 + "(the service index a packet carries there, the function, its address) with the live counters "
                 + "of the nodes that serve each hop, as they last reported to the controller.%n"},

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code astaire get chains|functions|rules|nodes|settings|topology [NAME] [-o table|yaml|json]}. */
 @Command(name = "get", mixinStandardHelpOptions = true,
+        header = "Show the functions, chains, rules, nodes, settings or whole topology the controller holds.",
         description = {"Show what the controller holds: functions, chains (with their SPIs), classifier rules, the "
                 + "nodes that report to it, the settings, or the whole topology.%n"},
         footer = {"%nExamples:",
