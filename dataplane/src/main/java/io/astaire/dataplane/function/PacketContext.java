@@ -42,12 +42,14 @@ public final class PacketContext {
      * @param innerOffset where the inner IP packet starts
      * @param innerLength its length
      * @param innerCapacity how long the inner packet may grow (innerLength &lt;= capacity; the
-     *     buffer must hold innerOffset + innerCapacity bytes)
+     *     buffer's limit must be at least innerOffset + innerCapacity, since functions write there
+     *     with absolute puts)
+     * @throws IllegalArgumentException when the offsets and lengths do not fit the buffer's limit
      */
     public void reset(ByteBuffer buffer, int nshOffset, int innerOffset, int innerLength, int innerCapacity) {
-        if (innerLength < 0 || innerCapacity < innerLength || innerOffset + innerCapacity > buffer.capacity()) {
+        if (innerOffset < 0 || innerLength < 0 || innerCapacity < innerLength || innerOffset + innerCapacity > buffer.limit()) {
             throw new IllegalArgumentException("inner packet " + innerOffset + "+" + innerLength + " (capacity "
-                    + innerCapacity + ") does not fit a buffer of " + buffer.capacity());
+                    + innerCapacity + ") does not fit the buffer's limit " + buffer.limit());
         }
         this.buffer = buffer;
         this.nshOffset = nshOffset;

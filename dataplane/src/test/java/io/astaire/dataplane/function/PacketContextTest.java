@@ -99,6 +99,10 @@ class PacketContextTest {
         ctx.reset(buf, good.nshOffset(), good.innerOffset(), good.innerLength(), good.innerCapacity());
         assertThat(ctx.innerError()).isEqualTo(WireError.BAD_IP_VERSION);
         assertThatThrownBy(() -> ctx.reset(buf, 0, 0, 10, buf.capacity() + 1)).isInstanceOf(IllegalArgumentException.class);
+        // Functions grow packets with absolute puts, which stop at the limit: the capacity must be inside it.
+        ByteBuffer limited = buf.duplicate().limit(good.innerOffset() + good.innerLength());
+        assertThatThrownBy(() -> ctx.reset(limited, good.nshOffset(), good.innerOffset(), good.innerLength(), good.innerCapacity()))
+                .hasMessageContaining("does not fit the buffer's limit");
     }
 
     @Test
