@@ -151,7 +151,8 @@ public final class InnerPacket {
             if (next == EXT_FRAGMENT) {
                 headerLength = 8;
                 int fragmentField = buffer.getShort(position + 2) & 0xFFFF;
-                fragment = true;
+                // Offset 0 without M is an atomic fragment (RFC 6946): a whole datagram.
+                fragment = fragment || (fragmentField & 0xFFF9) != 0;
                 if ((fragmentField >> 3) != 0) {
                     l4Present = false;
                 }
@@ -486,6 +487,42 @@ public final class InnerPacket {
             ipv6.hopLimit(ttl);
         }
         return this;
+    }
+
+    /**
+     * After a function grew or shrank the packet in place (the new bytes already in the buffer),
+     * writes the new length into the IPv4 total length or IPv6 payload length and, for an
+     * unfragmented UDP datagram, the UDP length; then re-validates the packet over
+     * {@code newLength} bytes and, when that succeeds, recomputes the IPv4 header checksum and the
+     * TCP/UDP/ICMP checksum ({@link Checksums#updateAll}).
+     *
+     * @return the result of re-wrapping; on anything but OK the packet must be dropped (for
+     *     example the new length cuts the transport header, or exceeds 65535)
+     */
+    public WireError resize(int newLength) {
+        if (version == 0) {
+            return WireError.BAD_IP_VERSION;
+        }
+        int ipHeaderEnd = l4Offset - offset;
+        boolean fixUdp = isUdp() && !fragment;
+        int udpAt = l4Offset;
+        if (newLength < ipHeaderEnd || newLength > 0xFFFF + (version == 6 ? Ipv6Header.LENGTH : 0)
+            || newLength > buffer.limit() - offset) {
+            return WireError.INNER_LENGTH_MISMATCH;
+        }
+        if (version == 4) {
+            ipv4.totalLength(newLength);
+        } else {
+            ipv6.payloadLength(newLength - Ipv6Header.LENGTH);
+        }
+        if (fixUdp) {
+            buffer.putShort(udpAt + 4, (short) (newLength - ipHeaderEnd));
+        }
+        WireError error = wrap(buffer, offset, newLength);
+        if (error == WireError.OK) {
+            Checksums.updateAll(buffer, this);
+        }
+        return error;
     }
 
     @Override

@@ -128,7 +128,19 @@ class InnerPacketTest {
         assertThat(packet.headerLength()).isEqualTo(40 + 64);
         assertThat(packet.sourcePort()).isEqualTo(1111);
         assertThat(packet.destinationPort()).isEqualTo(2222);
+        assertThat(packet.isFragment()).as("offset 0 without M: an atomic fragment, a whole datagram").isFalse();
+    }
+
+    @Test
+    void ipv6FirstFragmentKeepsItsPortsButNotItsUdpLength() {
+        byte[] fragment = fromHex("1100 0001 0000abcd").array(); // offset 0, M 1
+        int length = Packets.ipv6Udp(buf, 0, V6_A, V6_B, 7, 8, 16, 44, fragment);
+        buf.putShort(48 + 4, (short) 3000); // the whole datagram's UDP length
+        assertThat(packet.wrap(buf, 0, length)).isEqualTo(WireError.OK);
         assertThat(packet.isFragment()).isTrue();
+        assertThat(packet.sourcePort()).isEqualTo(7);
+        buf.putShort(42, (short) 0); // same packet as an atomic fragment: now the UDP length must agree
+        assertThat(packet.wrap(buf, 0, length)).isEqualTo(WireError.INNER_LENGTH_MISMATCH);
     }
 
     @Test
@@ -326,5 +338,47 @@ class InnerPacketTest {
         assertThat(packet.ipv6().flowLabel()).isEqualTo(0xABCD);
         assertThat(packet.ttl()).isEqualTo(5);
         assertThat(packet.version()).isEqualTo(6);
+    }
+
+    @Test
+    void resizeFixesLengthsAndChecksumsAfterAFunctionGrewThePacket() {
+        int length = Packets.ipv4Udp(buf, 0, ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), 1, 2, 5);
+        assertThat(packet.wrap(buf, 0, length)).isEqualTo(WireError.OK);
+        buf.putLong(length, 0x0102030405060708L); // the function appends 8 bytes
+        assertThat(packet.resize(length + 8)).isEqualTo(WireError.OK);
+        assertThat(packet.totalLength()).isEqualTo(length + 8);
+        assertThat(packet.ipv4().totalLength()).isEqualTo(length + 8);
+        assertThat(packet.udp().length()).isEqualTo(8 + 5 + 8);
+        assertThat(Checksums.verifyIpv4Header(buf, 0, 20)).isTrue();
+        assertThat(packet.udp().checksum()).isEqualTo(Checksums.transport(buf, packet));
+        // An independent decoder's view: a fresh wrap agrees.
+        assertThat(new InnerPacket().wrap(buf, 0, length + 8)).isEqualTo(WireError.OK);
+    }
+
+    @Test
+    void resizeShrinksTcpAndIpv6WithExtensionHeaders() {
+        int length = Packets.ipv4Tcp(buf, 0, 1, 2, 3, 4, 0, 30);
+        assertThat(packet.wrap(buf, 0, length)).isEqualTo(WireError.OK);
+        assertThat(packet.resize(length - 30)).isEqualTo(WireError.OK);
+        assertThat(packet.l4Length()).isEqualTo(20);
+        assertThat(packet.tcp().checksum()).isEqualTo(Checksums.transport(buf, packet));
+        assertThat(packet.resize(length - 31)).isEqualTo(WireError.INNER_TRUNCATED); // cuts into the TCP header
+
+        length = Packets.ipv6Udp(buf, 0, V6_A, V6_B, 1, 2, 3, 0, extensionChain());
+        assertThat(packet.wrap(buf, 0, length)).isEqualTo(WireError.OK);
+        assertThat(packet.resize(length + 100)).isEqualTo(WireError.OK);
+        assertThat(packet.ipv6().payloadLength()).isEqualTo(length + 100 - 40);
+        assertThat(packet.udp().length()).isEqualTo(8 + 3 + 100);
+        assertThat(packet.udp().checksum()).isEqualTo(Checksums.transport(buf, packet));
+    }
+
+    @Test
+    void resizeRefusesImpossibleLengths() {
+        int length = Packets.ipv4Udp(buf, 0, 1, 2, 3, 4, 0);
+        assertThat(packet.wrap(buf, 0, length)).isEqualTo(WireError.OK);
+        assertThat(packet.resize(19)).isEqualTo(WireError.INNER_LENGTH_MISMATCH);
+        assertThat(packet.resize(buf.limit() + 1)).isEqualTo(WireError.INNER_LENGTH_MISMATCH);
+        assertThat(packet.wrap(buf, 0, 3)).isNotEqualTo(WireError.OK);
+        assertThat(packet.resize(length)).isEqualTo(WireError.BAD_IP_VERSION); // nothing valid to resize
     }
 }

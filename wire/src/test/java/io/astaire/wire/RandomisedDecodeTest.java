@@ -150,6 +150,11 @@ class RandomisedDecodeTest {
         if (inner.version() == 4) {
             Checksums.ipv4Header(inner.buffer(), offset, inner.ipv4().headerLength());
         }
+        // Setters and resize on a valid view stay inside it (values unchanged, so the view stays valid).
+        inner.sourcePort(inner.sourcePort()).destinationPort(inner.destinationPort()).ttl(inner.ttl())
+            .dscp(inner.dscp()).ipv4Source(inner.ipv4Source());
+        assertThat(inner.resize(length)).isEqualTo(WireError.OK);
+        assertThat(inner.totalLength()).isEqualTo(length);
     }
 
     private static int randomBytes(SplittableRandom random, ByteBuffer buf, int offset) {
