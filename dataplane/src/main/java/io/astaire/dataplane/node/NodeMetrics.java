@@ -1,0 +1,141 @@
+package io.astaire.dataplane.node;
+
+import io.astaire.wire.WireError;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.Collector;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * Publishes the node's striped counters through Micrometer's Prometheus registry. Every meter
+ * reads the workers' counters at scrape time ({@link FunctionCounter}s, a custom histogram
+ * collector), so recording on the packet path stays two plain stores.
+ *
+ * <pre>
+ * astaire_sf_datagrams_received_total                      every datagram read from the socket
+ * astaire_sf_bytes_received_total                          their bytes
+ * astaire_sf_packets_received_total{spi}                   packets accepted on a path
+ * astaire_sf_path_bytes_received_total{spi}
+ * astaire_sf_packets_sent_total{spi}                       packets forwarded (handed to the socket)
+ * astaire_sf_path_bytes_sent_total{spi}
+ * astaire_sf_dropped_packets_total{reason,detail}          drops; detail = wire error or function
+ * astaire_sf_function_packets_total{function,kind}         packets a function processed
+ * astaire_sf_function_dropped_packets_total{function,kind} packets it dropped
+ * astaire_sf_hop_latency_seconds                           time in the node (histogram)
+ * astaire_sf_topology_version, astaire_sf_workers
+ * </pre>
+ */
+final class NodeMetrics {
+
+    private final PrometheusMeterRegistry registry;
+    private final Set<String> registeredPaths = new HashSet<>();
+    private final Set<LocalFunction> registeredFunctions = new HashSet<>();
+    /** Micrometer holds a function meter's state weakly: these keep the suppliers alive. */
+    private final List<Object> strong = new ArrayList<>();
+
+    NodeMetrics(PrometheusMeterRegistry registry, NodeCounters counters, LatencyHistogram latency, int workers,
+                LongSupplier topologyVersion) {
+        this.registry = registry;
+        counter("astaire.sf.datagrams.received", "Datagrams read from the socket", () -> counters.sum(NodeCounters.DATAGRAMS));
+        counter("astaire.sf.bytes.received", "Bytes of datagrams read from the socket", () -> counters.sum(NodeCounters.BYTES));
+        for (DropReason reason : DropReason.values()) {
+            if (reason == DropReason.MALFORMED || reason == DropReason.FUNCTION_VERDICT) {
+                continue; // per wire error / per function below
+            }
+            drop(reason.label(), "", () -> counters.drops(reason));
+        }
+        for (WireError error : WireError.values()) {
+            if (error != WireError.OK) {
+                drop(DropReason.MALFORMED.label(), error.label(), () -> counters.malformedDrops(error));
+            }
+        }
+        drop(DropReason.MALFORMED.label(), DropReason.DATAGRAM_TRUNCATED, () -> counters.sum(NodeCounters.TRUNCATED));
+        strong.add(topologyVersion);
+        Gauge.builder("astaire.sf.topology.version", topologyVersion, s -> s.getAsLong())
+                .description("Version of the topology the workers use").register(registry);
+        Gauge.builder("astaire.sf.workers", () -> workers).strongReference(true).description("Worker threads").register(registry);
+        registry.getPrometheusRegistry().register(new LatencyCollector(latency));
+    }
+
+    private void counter(String name, String help, LongSupplier value) {
+        strong.add(value);
+        FunctionCounter.builder(name, value, v -> v.getAsLong()).description(help).register(registry);
+    }
+
+    private void drop(String reason, String detail, LongSupplier value) {
+        strong.add(value);
+        FunctionCounter.builder("astaire.sf.dropped.packets", value, v -> v.getAsLong())
+                .description("Packets dropped, by reason (detail: the wire error, or the function)")
+                .tags("reason", reason, "detail", detail).register(registry);
+    }
+
+    /** Registers the counters of a path the first time it is seen (they live on across topology versions). */
+    synchronized void path(PathStats stats) {
+        if (!registeredPaths.add(stats.spiLabel)) {
+            return;
+        }
+        String spi = stats.spiLabel;
+        pathCounter("astaire.sf.packets.received", "Packets received on a service path", spi, () -> stats.sum(PathStats.PACKETS_IN));
+        pathCounter("astaire.sf.path.bytes.received", "Bytes received on a service path", spi, () -> stats.sum(PathStats.BYTES_IN));
+        pathCounter("astaire.sf.packets.sent", "Packets forwarded on a service path", spi, () -> stats.sum(PathStats.PACKETS_OUT));
+        pathCounter("astaire.sf.path.bytes.sent", "Bytes forwarded on a service path", spi, () -> stats.sum(PathStats.BYTES_OUT));
+    }
+
+    private void pathCounter(String name, String help, String spi, LongSupplier value) {
+        strong.add(value);
+        FunctionCounter.builder(name, value, v -> v.getAsLong()).description(help).tags("spi", spi).register(registry);
+    }
+
+    synchronized void function(LocalFunction f) {
+        if (!registeredFunctions.add(f)) {
+            return;
+        }
+        strong.add(f);
+        FunctionCounter.builder("astaire.sf.function.packets", f, LocalFunction::processed)
+                .description("Packets a function processed").tags("function", f.name(), "kind", f.kind()).register(registry);
+        FunctionCounter.builder("astaire.sf.function.dropped.packets", f, LocalFunction::dropped)
+                .description("Packets a function dropped").tags("function", f.name(), "kind", f.kind()).register(registry);
+        FunctionCounter.builder("astaire.sf.dropped.packets", f, LocalFunction::dropped)
+                .description("Packets dropped, by reason (detail: the wire error, or the function)")
+                .tags("reason", DropReason.FUNCTION_VERDICT.label(), "detail", f.name()).register(registry);
+    }
+
+    /** The latency histogram as a Prometheus classic histogram, built from the workers' buckets at scrape. */
+    private static final class LatencyCollector implements Collector {
+        private static final String NAME = "astaire_sf_hop_latency_seconds";
+        private final LatencyHistogram latency;
+        private final double[] bounds = new double[LatencyHistogram.BUCKETS];
+
+        LatencyCollector(LatencyHistogram latency) {
+            this.latency = latency;
+            for (int k = 0; k < bounds.length; k++) {
+                bounds[k] = LatencyHistogram.upperBoundSeconds(k);
+            }
+        }
+
+        @Override
+        public MetricSnapshot collect() {
+            return HistogramSnapshot.builder()
+                    .name(NAME)
+                    .help("Time a packet spends in the node, from the receive call to the send call")
+                    .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                            .classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, latency.counts()))
+                            .sum(latency.sumSeconds())
+                            .build())
+                    .build();
+        }
+
+        @Override
+        public String getPrometheusName() {
+            return NAME;
+        }
+    }
+}
