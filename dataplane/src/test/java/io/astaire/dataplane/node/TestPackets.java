@@ -13,7 +13,7 @@ final class TestPackets {
 
     private TestPackets() {}
 
-    /** An IPv4/UDP packet with correct checksums and a payload derived from {@code seed}. */
+    /** An IPv4/UDP packet with correct checksums and a payload (at least 4 bytes) that starts with {@code seed}. */
     static byte[] udp4(int src, int dst, int srcPort, int dstPort, int payloadLength, int seed) {
         int total = 20 + 8 + payloadLength;
         ByteBuffer b = ByteBuffer.allocate(total);
@@ -30,6 +30,7 @@ final class TestPackets {
         for (int i = 0; i < payloadLength; i++) {
             b.put(28 + i, (byte) (seed * 7 + i));
         }
+        b.putInt(28, seed); // the payload starts with the seed, so a sink can tell packets apart
         b.putShort(10, (short) Checksums.ipv4Header(b, 0, 20));
         InnerPacket p = new InnerPacket();
         if (p.wrap(b, 0, total) != WireError.OK) {
@@ -53,7 +54,7 @@ final class TestPackets {
     /** What a sink saw: the NSH fields and the inner packet. */
     record Received(int spi, int si, int ttl, int context0, byte[] inner, String at) {
         int innerSeed() {
-            return ByteBuffer.wrap(inner).getShort(4);
+            return ByteBuffer.wrap(inner).getInt(28);
         }
 
         @Override
