@@ -151,3 +151,16 @@ annotations:
   prometheus.io/port: "9090"
   prometheus.io/path: /metrics
 {{- end -}}
+
+{{/* The chain spec: chainYaml (a whole chain.yaml, e.g. --set-file chainYaml=chain.yaml) wins over chain. */}}
+{{- define "astaire.chain" -}}
+{{- if .Values.chainYaml -}}
+{{- $chain := fromYaml .Values.chainYaml -}}
+{{- if hasKey $chain "Error" -}}
+{{- fail (printf "chainYaml: is not valid YAML: %s" $chain.Error) -}}
+{{- end -}}
+{{- toJson $chain -}}
+{{- else -}}
+{{- toJson (required "chain (or chainYaml): the chain spec is required" .Values.chain) -}}
+{{- end -}}
+{{- end -}}

@@ -67,6 +67,19 @@ class HelmChartTest {
     }
 
     @Test
+    void aWholeChainFileGivenWithSetFileGivesTheSameObjects() throws Exception {
+        Path chainFile = dir.resolve("chain.yaml");
+        Files.writeString(chainFile, Chains.WEB);
+        Path values = dir.resolve("image.yaml");
+        Files.writeString(values, IMAGE_VALUES);
+        String out = new Helm(CHART).template().withName("astaire").withNamespace("sfc").withValuesFile(values)
+                .setFile("chainYaml", chainFile).call();
+        List<HasMetadata> render = ManifestRendererTest.renderAndReparse(Chains.web(),
+                RenderOptions.defaults().withNamespace("sfc").withImage("registry.example/astaire:1.2"));
+        assertSameObjects(StrictManifests.parse(out), render);
+    }
+
+    @Test
     void withDnsmasqAndControllerOffTheyStillAgree() throws Exception {
         List<HasMetadata> helm = template(values("dnsmasq:\n  enabled: false\ncontroller:\n  enabled: false\n"));
         List<HasMetadata> render = ManifestRendererTest.renderAndReparse(Chains.web(),
