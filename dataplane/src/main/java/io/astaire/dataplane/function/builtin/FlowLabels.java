@@ -22,16 +22,37 @@ final class FlowLabels {
                     .append(low >>> 8 & 0xff).append('.').append(low & 0xff);
             return;
         }
-        byte[] bytes = new byte[16];
+        // RFC 5952 text: lower-case hex groups, the longest run (two or more) of zero groups as "::".
+        int[] groups = new int[8];
+        for (int i = 0; i < 4; i++) {
+            groups[i] = (int) (high >>> (48 - 16 * i)) & 0xffff;
+            groups[4 + i] = (int) (low >>> (48 - 16 * i)) & 0xffff;
+        }
+        int bestStart = -1, bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        sb.append('[');
         for (int i = 0; i < 8; i++) {
-            bytes[i] = (byte) (high >>> (56 - 8 * i));
-            bytes[8 + i] = (byte) (low >>> (56 - 8 * i));
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (i > 0 && i != bestStart + bestLength) {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(groups[i]));
         }
-        try {
-            sb.append('[').append(java.net.InetAddress.getByAddress(bytes).getHostAddress()).append(']');
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException(e); // 16 bytes is always an address
-        }
+        sb.append(']');
     }
 
     private static String protocol(int number) {

@@ -50,7 +50,7 @@ class CounterFunctionTest {
         assertThat(sample("astaire_counter_flow_packets_total", "flow", "10.0.0.1:40000>10.20.0.5:80/tcp")).isEqualTo(3.0);
         assertThat(sample("astaire_counter_flow_bytes_total", "flow", "10.0.0.1:40000>10.20.0.5:80/tcp")).isEqualTo(420.0);
         assertThat(sample("astaire_counter_flow_packets_total", "flow", "10.0.0.2:5353>10.20.0.5:53/udp")).isEqualTo(1.0);
-        assertThat(sample("astaire_counter_flow_packets_total", "flow", "[2001:db8:0:0:0:0:0:1]:1000>[2001:db8:0:0:0:0:0:2]:2000/udp"))
+        assertThat(sample("astaire_counter_flow_packets_total", "flow", "[2001:db8::1]:1000>[2001:db8::2]:2000/udp"))
                 .isEqualTo(2.0);
         assertThat(sample("astaire_counter_flow_packets_total", "flow", "other")).isEqualTo(0.0);
         assertThat(Scrape.value(meters, "astaire_counter_flows", Map.of("function", "count"))).isEqualTo(3.0);
