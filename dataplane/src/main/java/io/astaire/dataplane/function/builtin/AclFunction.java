@@ -9,7 +9,7 @@ import io.astaire.model.IpPrefix;
 import io.astaire.model.PortRange;
 import io.astaire.model.Protocol;
 import io.astaire.wire.InnerPacket;
-import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Tags;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -50,6 +50,7 @@ public final class AclFunction implements ServiceFunction {
     private Rule[] rules = new Rule[0];
     private Verdict defaultVerdict = Verdict.FORWARD;
     private final LongAdder defaultHits = new LongAdder();
+    private MeterSet metrics;
 
     @Override
     public void configure(FunctionConfig config) {
@@ -82,16 +83,16 @@ public final class AclFunction implements ServiceFunction {
             }
             compiled[i] = new Rule(name, verdict(r.action()), protocol.number(),
                     AddressMatch.of(r.source()), AddressMatch.of(r.destination()), r.sourcePorts(), r.destinationPorts());
-            FunctionCounter.builder("astaire.acl.hits", compiled[i].hits, LongAdder::sum)
-                    .description("Packets decided by an ACL rule")
-                    .tags(config.tags()).tag("rule", name).tag("action", r.action().name().toLowerCase())
-                    .register(config.meters());
         }
-        FunctionCounter.builder("astaire.acl.hits", defaultHits, LongAdder::sum)
-                .description("Packets decided by an ACL rule")
-                .tags(config.tags()).tag("rule", "default")
-                .tag("action", defaultVerdict == Verdict.FORWARD ? "allow" : "deny")
-                .register(config.meters());
+        // Only once the whole config is valid: a refused reconfiguration leaves the running
+        // instance's meters alone.
+        metrics = new MeterSet(config.meters(), config.tags());
+        for (Rule rule : compiled) {
+            metrics.counter("astaire.acl.hits", "Packets decided by an ACL rule", null,
+                    Tags.of("rule", rule.name, "action", rule.verdict == Verdict.FORWARD ? "allow" : "deny"), rule.hits, LongAdder::sum);
+        }
+        metrics.counter("astaire.acl.hits", "Packets decided by an ACL rule", null,
+                Tags.of("rule", "default", "action", defaultVerdict == Verdict.FORWARD ? "allow" : "deny"), defaultHits, LongAdder::sum);
         rules = compiled;
     }
 
@@ -114,6 +115,13 @@ public final class AclFunction implements ServiceFunction {
         }
         defaultHits.increment();
         return defaultVerdict;
+    }
+
+    @Override
+    public void stop() {
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 
     /** A compiled rule: every field reduced to integer compares over the inner packet's view. */

@@ -6,8 +6,6 @@ import io.astaire.dataplane.function.ServiceFunction;
 import io.astaire.dataplane.function.Verdict;
 import io.astaire.wire.FlowKey;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.Iterator;
 import java.util.Map;
@@ -65,8 +63,7 @@ public final class CounterFunction implements ServiceFunction {
     private SpiTable<Stats> chains = new SpiTable<>(256);
     private int maxFlows = 1024;
     private long idleTimeoutNanos = TimeUnit.SECONDS.toNanos(300);
-    private MeterRegistry meters;
-    private Tags tags;
+    private MeterSet metrics;
     private ScheduledExecutorService publisher;
 
     @Override
@@ -86,14 +83,12 @@ public final class CounterFunction implements ServiceFunction {
         }
         idleTimeoutNanos = TimeUnit.SECONDS.toNanos(idle);
         chains = new SpiTable<>(maxChains);
-        meters = config.meters();
-        tags = config.tags();
+        metrics = new MeterSet(config.meters(), config.tags());
         register(otherChains, "chain", Tags.of("spi", "other"));
         if (maxFlows > 0) {
             register(otherFlows, "flow", Tags.of("flow", "other"));
         }
-        Gauge.builder("astaire.counter.flows", flows, ConcurrentHashMap::size).tags(tags)
-                .description("Flows counted under their own series").register(meters);
+        metrics.gauge("astaire.counter.flows", "Flows counted under their own series", Tags.empty(), flows, ConcurrentHashMap::size);
     }
 
     @Override
@@ -151,24 +146,32 @@ public final class CounterFunction implements ServiceFunction {
                 stats.idleSinceNanos = nowNanos;
             } else if (nowNanos - stats.idleSinceNanos >= idleTimeoutNanos) {
                 it.remove();
-                meters.remove(stats.packetMeter);
-                meters.remove(stats.byteMeter);
+                metrics.remove(stats.packetMeter);
+                metrics.remove(stats.byteMeter);
             }
         }
     }
 
     private void register(Stats stats, String scope, Tags key) {
-        stats.packetMeter = FunctionCounter.builder("astaire.counter." + scope + ".packets", stats.packets, LongAdder::sum)
-                .tags(tags).tags(key).description("Inner packets per " + scope).register(meters);
-        stats.byteMeter = FunctionCounter.builder("astaire.counter." + scope + ".bytes", stats.bytes, LongAdder::sum)
-                .tags(tags).tags(key).baseUnit("bytes").description("Inner IP bytes per " + scope).register(meters);
+        stats.packetMeter = metrics.counter("astaire.counter." + scope + ".packets", "Inner packets per " + scope, null,
+                key, stats.packets, LongAdder::sum);
+        stats.byteMeter = metrics.counter("astaire.counter." + scope + ".bytes", "Inner IP bytes per " + scope, "bytes",
+                key, stats.bytes, LongAdder::sum);
     }
 
     @Override
     public void stop() {
         if (publisher != null) {
             publisher.shutdownNow();
+            try {
+                publisher.awaitTermination(5, TimeUnit.SECONDS); // a publish in progress finishes before the meters go
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             publisher = null;
+        }
+        if (metrics != null) {
+            metrics.close();
         }
     }
 }

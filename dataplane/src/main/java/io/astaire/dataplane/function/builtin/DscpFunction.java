@@ -5,7 +5,7 @@ import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.ServiceFunction;
 import io.astaire.dataplane.function.Verdict;
 import io.astaire.wire.InnerPacket;
-import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Tags;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,6 +27,7 @@ public final class DscpFunction implements ServiceFunction {
     private static final Map<String, Integer> NAMES = names();
 
     private int dscp;
+    private MeterSet metrics;
     private final LongAdder marked = new LongAdder();
     private final LongAdder unchanged = new LongAdder();
 
@@ -69,10 +70,9 @@ public final class DscpFunction implements ServiceFunction {
         if (dscp < 0) {
             throw config.invalid("dscp", "'" + value + "' is not 0-63 or one of EF, VA, DF, BE, CS0-CS7, AF11-AF43");
         }
-        FunctionCounter.builder("astaire.dscp.packets", marked, LongAdder::sum).tags(config.tags())
-                .tag("result", "marked").description("Packets whose DSCP was rewritten").register(config.meters());
-        FunctionCounter.builder("astaire.dscp.packets", unchanged, LongAdder::sum).tags(config.tags())
-                .tag("result", "unchanged").description("Packets that already had the DSCP").register(config.meters());
+        metrics = new MeterSet(config.meters(), config.tags());
+        metrics.counter("astaire.dscp.packets", "Packets whose DSCP was rewritten", null, Tags.of("result", "marked"), marked, LongAdder::sum);
+        metrics.counter("astaire.dscp.packets", "Packets that already had the DSCP", null, Tags.of("result", "unchanged"), unchanged, LongAdder::sum);
     }
 
     @Override
@@ -85,5 +85,12 @@ public final class DscpFunction implements ServiceFunction {
             marked.increment();
         }
         return Verdict.FORWARD;
+    }
+
+    @Override
+    public void stop() {
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 }

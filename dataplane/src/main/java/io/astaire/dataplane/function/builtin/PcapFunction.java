@@ -5,7 +5,7 @@ import io.astaire.dataplane.function.FunctionConfigException;
 import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.ServiceFunction;
 import io.astaire.dataplane.function.Verdict;
-import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Tags;
 import io.astaire.wire.pcap.PcapWriter;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -48,6 +48,7 @@ public final class PcapFunction implements ServiceFunction {
     private final LongAdder failed = new LongAdder();
 
     private String name;
+    private MeterSet metrics;
     private Path file;
     private int snapLength;
     private CaptureRing ring;
@@ -75,12 +76,10 @@ public final class PcapFunction implements ServiceFunction {
         name = config.name();
         file = Path.of(c.file());
         ring = new CaptureRing(slots, snapLength);
-        FunctionCounter.builder("astaire.pcap.packets", captured, LongAdder::sum).tags(config.tags())
-                .tag("result", "captured").description("Packets copied for the capture file").register(config.meters());
-        FunctionCounter.builder("astaire.pcap.packets", skipped, LongAdder::sum).tags(config.tags())
-                .tag("result", "skipped").description("Packets not captured: the ring was full").register(config.meters());
-        FunctionCounter.builder("astaire.pcap.packets", failed, LongAdder::sum).tags(config.tags())
-                .tag("result", "failed").description("Captured packets the file could not take").register(config.meters());
+        metrics = new MeterSet(config.meters(), config.tags());
+        metrics.counter("astaire.pcap.packets", "Packets copied for the capture file", null, Tags.of("result", "captured"), captured, LongAdder::sum);
+        metrics.counter("astaire.pcap.packets", "Packets not captured: the ring was full", null, Tags.of("result", "skipped"), skipped, LongAdder::sum);
+        metrics.counter("astaire.pcap.packets", "Captured packets the file could not take", null, Tags.of("result", "failed"), failed, LongAdder::sum);
     }
 
     @Override
@@ -184,5 +183,8 @@ public final class PcapFunction implements ServiceFunction {
         }
         drain();
         closeQuietly();
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 }

@@ -5,8 +5,7 @@ import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.ServiceFunction;
 import io.astaire.dataplane.function.Verdict;
 import io.astaire.wire.FlowKey;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,6 +55,7 @@ public final class RateLimitFunction implements ServiceFunction {
     private TokenBucket global;
     private TokenBucket overflow;
     private ScheduledExecutorService sweeper;
+    private MeterSet metrics;
 
     public RateLimitFunction() {
         this(System::nanoTime);
@@ -92,12 +92,10 @@ public final class RateLimitFunction implements ServiceFunction {
         global = new TokenBucket(nanosPerToken, toleranceNanos);
         overflow = new TokenBucket(nanosPerToken, toleranceNanos);
 
-        FunctionCounter.builder("astaire.ratelimit.packets", passed, LongAdder::sum).tags(config.tags())
-                .tag("result", "passed").description("Packets within the rate").register(config.meters());
-        FunctionCounter.builder("astaire.ratelimit.packets", dropped, LongAdder::sum).tags(config.tags())
-                .tag("result", "dropped").description("Packets over the rate, dropped").register(config.meters());
-        Gauge.builder("astaire.ratelimit.flows", flows, ConcurrentHashMap::size).tags(config.tags())
-                .description("Per-flow buckets held").register(config.meters());
+        metrics = new MeterSet(config.meters(), config.tags());
+        metrics.counter("astaire.ratelimit.packets", "Packets within the rate", null, Tags.of("result", "passed"), passed, LongAdder::sum);
+        metrics.counter("astaire.ratelimit.packets", "Packets over the rate, dropped", null, Tags.of("result", "dropped"), dropped, LongAdder::sum);
+        metrics.gauge("astaire.ratelimit.flows", "Per-flow buckets held", Tags.empty(), flows, ConcurrentHashMap::size);
     }
 
     @Override
@@ -156,6 +154,9 @@ public final class RateLimitFunction implements ServiceFunction {
         if (sweeper != null) {
             sweeper.shutdownNow();
             sweeper = null;
+        }
+        if (metrics != null) {
+            metrics.close();
         }
     }
 }

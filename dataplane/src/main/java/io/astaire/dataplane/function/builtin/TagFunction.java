@@ -7,7 +7,7 @@ import io.astaire.dataplane.function.Verdict;
 import io.astaire.wire.Checksums;
 import io.astaire.wire.InnerPacket;
 import io.astaire.wire.UdpHeader;
-import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Tags;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
@@ -34,6 +34,7 @@ public final class TagFunction implements ServiceFunction {
     public record Config(String text) {}
 
     private byte[] tag;
+    private MeterSet metrics;
     private final LongAdder tagged = new LongAdder();
     private final LongAdder passed = new LongAdder();
     private final LongAdder noRoom = new LongAdder();
@@ -48,12 +49,10 @@ public final class TagFunction implements ServiceFunction {
         if (tag.length > 1024) {
             throw config.invalid("text", "is " + tag.length + " bytes; at most 1024");
         }
-        FunctionCounter.builder("astaire.tag.packets", tagged, LongAdder::sum).tags(config.tags())
-                .tag("result", "tagged").description("UDP datagrams tagged").register(config.meters());
-        FunctionCounter.builder("astaire.tag.packets", passed, LongAdder::sum).tags(config.tags())
-                .tag("result", "passed").description("Packets passed untouched (not UDP, or fragments)").register(config.meters());
-        FunctionCounter.builder("astaire.tag.packets", noRoom, LongAdder::sum).tags(config.tags())
-                .tag("result", "no_room").description("UDP datagrams dropped: no room to grow them").register(config.meters());
+        metrics = new MeterSet(config.meters(), config.tags());
+        metrics.counter("astaire.tag.packets", "UDP datagrams tagged", null, Tags.of("result", "tagged"), tagged, LongAdder::sum);
+        metrics.counter("astaire.tag.packets", "Packets passed untouched (not UDP, or fragments)", null, Tags.of("result", "passed"), passed, LongAdder::sum);
+        metrics.counter("astaire.tag.packets", "UDP datagrams dropped: no room to grow them", null, Tags.of("result", "no_room"), noRoom, LongAdder::sum);
     }
 
     @Override
@@ -91,5 +90,12 @@ public final class TagFunction implements ServiceFunction {
     private Verdict noRoom() {
         noRoom.increment();
         return Verdict.DROP;
+    }
+
+    @Override
+    public void stop() {
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 }

@@ -125,6 +125,30 @@ class AclFunctionTest {
     }
 
     @Test
+    void aReconfiguredInstanceTakesOverTheMetricsOfTheOldOne() {
+        // What a node does when the topology changes a function's config: a new instance is
+        // configured while the old one still runs, then the old one is stopped.
+        AclFunction old = acl("rules: [{name: web, action: allow, destinationPorts: 80}, {name: ssh, action: deny, destinationPorts: 22}]");
+        PacketContext web = tcp("10.0.0.1", 40000, "10.20.0.5", 80).build();
+        old.process(web);
+        old.process(web);
+        old.process(tcp("10.0.0.1", 40000, "10.20.0.5", 22).build());
+
+        assertThatThrownBy(() -> acl("rules: [{name: web, action: deny}, {name: x, action: alow}]"));
+        assertThat(hits("web")).as("a refused config leaves the running instance's meters").isEqualTo(2.0);
+
+        AclFunction fresh = acl("default: deny\nrules: [{name: web, action: allow, destinationPorts: 80}]");
+        fresh.process(web);
+        old.process(web); // the old instance may still see a packet or two
+        old.stop();
+        assertThat(hits("web")).as("the new instance's count, not the old one's").isEqualTo(1.0);
+        assertThat(hits("ssh")).as("a rule the new config dropped").isNaN();
+        assertThat(Scrape.value(meters, "astaire_acl_hits_total", Map.of("rule", "default", "action", "deny"))).isZero();
+        fresh.stop();
+        assertThat(Scrape.count(meters, "astaire_acl_hits_total")).isZero();
+    }
+
+    @Test
     void processingAllocatesNothing() {
         AclFunction f = acl("""
                 rules:

@@ -68,13 +68,14 @@ class PcapFunctionTest {
             assertThat(f.process(TestPacket.tcp("10.0.0.1", 40000, "10.20.0.5", 80).build())).isEqualTo(Verdict.FORWARD);
             f.process(TestPacket.udp("10.0.0.2", 5353, "10.20.0.6", 53).build());
             f.process(TestPacket.icmp("10.0.0.3", "10.20.0.7").build());
+            assertThat(count("captured")).isEqualTo(3.0);
+            assertThat(count("skipped")).isZero();
         } finally {
             f.stop();
         }
+        assertThat(count("captured")).as("a stopped function's meters are removed").isNaN();
         assertThat(tshark(file, "ip.src", "ip.dst")).containsExactly(
                 "10.0.0.1\t10.20.0.5", "10.0.0.2\t10.20.0.6", "10.0.0.3\t10.20.0.7");
-        assertThat(count("captured")).isEqualTo(3.0);
-        assertThat(count("skipped")).isZero();
     }
 
     @Test
@@ -161,9 +162,9 @@ class PcapFunctionTest {
         for (Thread thread : threads) {
             thread.join();
         }
-        f.stop();
         long captured = (long) count("captured");
         assertThat(captured + (long) count("skipped")).isEqualTo(2L * perThread);
+        f.stop();
         PcapReader reader = PcapReader.open(file);
         Set<Integer> ids = new HashSet<>();
         int[] lastPerWorker = {-1, -1};
