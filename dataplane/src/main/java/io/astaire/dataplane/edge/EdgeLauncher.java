@@ -1,8 +1,10 @@
 package io.astaire.dataplane.edge;
 
 import io.astaire.dataplane.config.ControllerTopologySource;
+import io.astaire.dataplane.config.FileTopologySource;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.resolve.DnsNameLookup;
+import io.astaire.dataplane.node.OpsServer;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -25,10 +27,10 @@ public final class EdgeLauncher implements AutoCloseable {
 
     private final TopologySource source;
     private final EdgeNode node;
-    private final OpsHttpServer ops;
+    private final OpsServer ops;
     private boolean closed;
 
-    private EdgeLauncher(TopologySource source, EdgeNode node, OpsHttpServer ops) {
+    private EdgeLauncher(TopologySource source, EdgeNode node, OpsServer ops) {
         this.source = source;
         this.node = node;
         this.ops = ops;
@@ -39,7 +41,7 @@ public final class EdgeLauncher implements AutoCloseable {
         if ((file == null) == (controller == null)) {
             throw new IllegalArgumentException("give exactly one of --topology FILE and --controller URL");
         }
-        return file != null ? new TopologyFileSource(file, 1000) : new ControllerTopologySource(controller);
+        return file != null ? new FileTopologySource(file) : new ControllerTopologySource(controller);
     }
 
     /** Starts the edge and its operations endpoint. */
@@ -55,12 +57,12 @@ public final class EdgeLauncher implements AutoCloseable {
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         EdgeMetrics metrics = new EdgeMetrics(registry, node);
-        OpsHttpServer ops;
+        OpsServer ops;
         try {
-            ops = OpsHttpServer.start(metricsListen, () -> {
+            ops = new OpsServer(metricsListen, () -> {
                 metrics.refresh();
                 return registry.scrape();
-            }, node::ready);
+            }, node::ready, () -> "the edge is stopping");
         } catch (RuntimeException e) {
             node.close();
             source.close();
