@@ -30,6 +30,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An ingress in a fresh namespace with a real TUN device: what the kernel routes into the device
@@ -73,8 +75,9 @@ class EdgeNodeTest {
         return new HopResolver(none, HopResolver.Options.defaults());
     }
 
-    @Test
-    void ingressEncapsulatesToTheFirstHopAndDeliversTheReversePath() throws Exception {
+    @ParameterizedTest(name = "{0} worker(s)")
+    @ValueSource(ints = {1, 2})
+    void ingressEncapsulatesToTheFirstHopAndDeliversTheReversePath(int workers) throws Exception {
         ns.call(() -> {
             try (DatagramSocket firstHop = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
                  DatagramSocket probe = new DatagramSocket(0)) {
@@ -90,11 +93,15 @@ class EdgeNodeTest {
                 EdgeConfig config = EdgeConfig.defaults(EdgeRole.INGRESS, "tin0")
                         .withListen(new InetSocketAddress("127.0.0.1", ingressPort))
                         .withUnderlayMtu(1500)
+                        .withWorkers(workers)
                         .withTunAddresses(List.of(new TunDevice.InterfaceAddress(Packets.ip("10.1.0.1"), 24)));
                 try (EdgeNode ingress = EdgeNode.start(config, source, literalResolver())) {
                     assertThat(ingress.ready()).isTrue();
                     assertThat(ingress.tunMtu()).isEqualTo(1440);
                     assertThat(ns.exec("ip", "-o", "link", "show", "tin0")).contains("mtu 1440");
+                    if (workers > 1) {
+                        assertThat(ns.exec("ip", "-d", "link", "show", "tin0")).contains("multi_queue");
+                    }
                     ns.exec("ip", "route", "add", "10.2.0.0/24", "dev", "tin0");
                     ns.exec("ip", "route", "add", "10.3.0.0/24", "dev", "tin0");
 
