@@ -1,7 +1,5 @@
 package io.astaire.dataplane.edge;
 
-import io.astaire.wire.WireError;
-
 /** Why an edge dropped a packet; each has its own counter ({@code reason="..."}). */
 public enum DropReason {
     /** From the TUN device: no rule matched and there is no default chain (or, at the egress, no symmetric one). */
@@ -32,6 +30,4 @@ public enum DropReason {
     public String label() {
         return label;
     }
-
-    static final WireError[] WIRE_ERRORS = WireError.values();
 }

@@ -16,7 +16,6 @@ import io.astaire.dataplane.tun.TunMtu;
 import io.astaire.model.EndpointSpec;
 import io.astaire.model.HopAddress;
 import io.astaire.model.Topology;
-import io.astaire.wire.GpeNshPacket;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -236,11 +235,6 @@ public final class EdgeNode implements AutoCloseable {
     /** The topology version the workers use now. */
     public long appliedVersion() {
         return tables.version();
-    }
-
-    /** The encapsulation headroom each TUN read leaves, for documentation and tests. */
-    public static int encapsulationBytes() {
-        return GpeNshPacket.HEADROOM_MD1;
     }
 
     /** Stops the workers, closes the sockets, the TUN device (removing it if we created it) and the resolver. */
