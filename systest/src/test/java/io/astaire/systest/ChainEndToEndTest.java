@@ -70,7 +70,7 @@ class ChainEndToEndTest {
         chain.addPlainPath();
 
         Path topology = work.resolve("topology.yaml");
-        Files.writeString(topology, topologyYaml());
+        Files.writeString(topology, ChainLab.standardTopology(WEB, DENIED_PORT));
         for (int i = 0; i < FUNCTIONS.length; i++) {
             nodes.add(chain.startAstaire("sf-" + FUNCTIONS[i], "sf" + (i + 1), "sf", "--function", FUNCTIONS[i],
                     "--topology", topology.toString(), "--workers", "1"));
@@ -102,33 +102,6 @@ class ChainEndToEndTest {
         if (lab != null) {
             lab.close();
         }
-    }
-
-    static String topologyYaml() {
-        return """
-                # Written by the end-to-end suite: acl (sf1) -> count (sf2) -> pass (sf3).
-                functions:
-                  - name: acl
-                    kind: acl
-                    address: %s:4790
-                    config:
-                      default: allow
-                      rules:
-                        - {name: no-8023, action: deny, protocol: tcp, destinationPorts: %d}
-                  - {name: count, kind: counter, address: %s:4790}
-                  - {name: pass, kind: passthrough, address: %s:4790}
-                chains:
-                  - {name: web, spi: %d, symmetric: true, functions: [acl, count, pass]}
-                rules:
-                  - {name: tcp-to-servers, priority: 100, protocol: tcp, destination: 10.2.0.0/24, chain: web}
-                  - {name: tcp6-to-servers, priority: 100, protocol: tcp, destination: "fd00:2::/64", chain: web}
-                  - {name: icmp, priority: 50, protocol: icmp, destination: 10.2.0.0/24, chain: web}
-                  - {name: icmp6, priority: 50, protocol: icmpv6, destination: "fd00:2::/64", chain: web}
-                ingress: {address: %s:4790}
-                egress: {address: %s:4790}
-                # No rule for UDP and no default chain: unmatched traffic is dropped and counted.
-                """.formatted(ChainLab.underlayAddress("sf1"), DENIED_PORT, ChainLab.underlayAddress("sf2"),
-                ChainLab.underlayAddress("sf3"), WEB, ChainLab.UNDERLAY_INGRESS, ChainLab.UNDERLAY_EGRESS);
     }
 
     @Test
@@ -257,7 +230,7 @@ class ChainEndToEndTest {
         PromText acl = metrics("sf1");
         System.out.println("acl hits: deny=" + acl.sum("astaire_acl_hits_total", "action=\"deny\"")
                 + " allow=" + acl.sum("astaire_acl_hits_total", "action=\"allow\""));
-        assertThat(acl.sum("astaire_acl_hits_total", "rule=\"no-8023\"", "action=\"deny\"")).isGreaterThanOrEqualTo(1);
+        assertThat(acl.sum("astaire_acl_hits_total", "rule=\"no-" + DENIED_PORT + "\"", "action=\"deny\"")).isGreaterThanOrEqualTo(1);
         assertThat(acl.sum("astaire_acl_hits_total", "action=\"allow\"")).isPositive();
         for (String role : List.of("sf1", "sf2", "sf3")) {
             PromText m = metrics(role);

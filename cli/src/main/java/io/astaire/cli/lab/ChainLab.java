@@ -127,6 +127,39 @@ public final class ChainLab implements AutoCloseable {
         };
     }
 
+    /**
+     * The topology the end-to-end suite and the demo run on this lab: functions acl (sf1, denies TCP
+     * to {@code deniedTcpPort}), count (sf2, a counter) and pass (sf3, passthrough); one symmetric
+     * chain {@code web} with SPI {@code spi} for TCP and ICMP (v4 and v6) to the server networks; no
+     * rule for anything else and no default chain, so unmatched traffic is dropped and counted.
+     */
+    public static String standardTopology(int spi, int deniedTcpPort) {
+        return """
+                # acl (sf1) -> count (sf2) -> pass (sf3), written by ChainLab.standardTopology.
+                functions:
+                  - name: acl
+                    kind: acl
+                    address: %s:4790
+                    config:
+                      default: allow
+                      rules:
+                        - {name: no-%d, action: deny, protocol: tcp, destinationPorts: %d}
+                  - {name: count, kind: counter, address: %s:4790}
+                  - {name: pass, kind: passthrough, address: %s:4790}
+                chains:
+                  - {name: web, spi: %d, symmetric: true, functions: [acl, count, pass]}
+                rules:
+                  - {name: tcp-to-servers, priority: 100, protocol: tcp, destination: %s, chain: web}
+                  - {name: tcp6-to-servers, priority: 100, protocol: tcp, destination: "%s", chain: web}
+                  - {name: icmp, priority: 50, protocol: icmp, destination: %s, chain: web}
+                  - {name: icmp6, priority: 50, protocol: icmpv6, destination: "%s", chain: web}
+                ingress: {address: %s:4790}
+                egress: {address: %s:4790}
+                # No rule for UDP and no default chain: unmatched traffic is dropped and counted.
+                """.formatted(underlayAddress("sf1"), deniedTcpPort, deniedTcpPort, underlayAddress("sf2"),
+                underlayAddress("sf3"), spi, SERVER_NET, SERVER_NET6, SERVER_NET, SERVER_NET6, UNDERLAY_INGRESS, UNDERLAY_EGRESS);
+    }
+
     /** The namespace playing {@code role} (client, ingress, sf1..sfN, egress, server, fabric, ...). */
     public LabNamespace ns(String role) {
         LabNamespace ns = byRole.get(role);
