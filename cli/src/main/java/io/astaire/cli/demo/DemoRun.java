@@ -1,0 +1,301 @@
+package io.astaire.cli.demo;
+
+import io.astaire.cli.lab.ChainLab;
+import io.astaire.cli.lab.Lab;
+import io.astaire.cli.lab.LabException;
+import io.astaire.cli.lab.LabNamespace;
+import io.astaire.cli.lab.LabProcess;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One run of the demo: builds the lab (client, ingress, acl, count, pass, egress, server, plus
+ * the controller in its own namespace on the underlay bridge), applies the chain to the
+ * controller, starts every role as a real {@code astaire} process watching the controller, serves
+ * HTTP in the server namespace, drives ping and curl from the client namespace, and reads each
+ * node's {@code /metrics} inside its namespace. {@link #close()} (also from a shutdown hook)
+ * stops every process and deletes every namespace; the logs stay.
+ */
+public final class DemoRun implements AutoCloseable {
+    /** Served by python3 -m http.server and fetched in a loop by the client. */
+    static final int BLOB_BYTES = 4 * 1024 * 1024;
+    static final String INGRESS_TUN = "tin0";
+    static final String EGRESS_TUN = "teg0";
+    private static final long READY_SECONDS = 90;
+
+    private final PrintStream out;
+    private final List<String> astaire;
+    private final Path logRoot;
+    private final String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+    private final List<Hop> hops = Hop.all();
+    private final ExecutorService scrapers = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile ChainLab chain;
+    private volatile boolean closed;
+    private int step;
+
+    /**
+     * @param astaire the command line that runs astaire (see {@link #astaireCommand})
+     * @param logRoot the folder under which this run's logs go
+     */
+    public DemoRun(PrintStream out, List<String> astaire, Path logRoot) {
+        this.out = out;
+        this.astaire = List.copyOf(astaire);
+        this.logRoot = logRoot;
+    }
+
+    /**
+     * The command that starts this same astaire: the running jar (found from the code source of
+     * {@code anchor}) with the running JVM, or the class path when not run from a jar.
+     */
+    public static List<String> astaireCommand(Class<?> anchor) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-Xmx128m", "-XX:+UseSerialGC", "-XX:-UsePerfData"));
+        Path source;
+        try {
+            source = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException | RuntimeException e) {
+            source = null;
+        }
+        if (source != null && Files.isRegularFile(source) && source.toString().endsWith(".jar")) {
+            cmd.addAll(List.of("-jar", source.toString()));
+        } else {
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.astaire.cli.AstaireCommand"));
+        }
+        return cmd;
+    }
+
+    /** True once {@link #close()} ran (Ctrl-C or the end of the run). */
+    public boolean closed() {
+        return closed;
+    }
+
+    public List<Hop> hops() {
+        return hops;
+    }
+
+    /** Where the processes' logs, the topology file and the controller's database are. */
+    public Path logDir() {
+        ChainLab c = chain;
+        return c == null ? logRoot : c.lab().logDir();
+    }
+
+    /** The namespaces' common prefix, e.g. {@code astaire-1234-1a2b3-}. */
+    public String namespacePrefix() {
+        return "astaire-" + chain.lab().id() + "-";
+    }
+
+    /** Builds and starts everything; throws {@link LabException} naming what failed. */
+    public void start() {
+        long t0 = System.nanoTime();
+        step("building network namespaces, veth links, the underlay bridge and routes");
+        Lab lab = new Lab(logRoot);
+        chain = ChainLab.build(lab, astaire, DemoTopology.FUNCTIONS.size());
+        if (closed) {
+            throw new LabException("stopped");
+        }
+        out.println("        namespaces: " + namespacePrefix() + "{client,ingress,sf1,sf2,sf3,egress,server,fabric,controller}");
+        out.println("        logs:       " + logDir());
+        LabNamespace ctl = lab.namespace("controller");
+        lab.veth(ctl, "u0", chain.ns("fabric"), "ctl");
+        chain.ns("fabric").exec("ip", "link", "set", "ctl", "master", "br0");
+        lab.address(ctl, "u0", DemoTopology.CONTROLLER_ADDRESS + "/24");
+
+        step("starting the controller (" + DemoTopology.controllerUrl() + ", SQLite in the log folder)");
+        LabProcess controller = lab.start("controller", ctl, command("controller",
+                "--db", logDir().resolve("controller.db").toString(),
+                "--listen", "0.0.0.0:" + DemoTopology.CONTROLLER_PORT, "--token", token));
+        awaitHttp(controller, "http://127.0.0.1:" + DemoTopology.CONTROLLER_PORT + "/healthz");
+
+        step("applying the chain: astaire apply -f " + logDir().resolve("topology.yaml"));
+        Path topology = logDir().resolve("topology.yaml");
+        write(topology, DemoTopology.yaml().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        LabNamespace.Result applied = ctl.execResult(120, command("apply", "-f", topology.toString(),
+                "--controller", "http://127.0.0.1:" + DemoTopology.CONTROLLER_PORT, "--token", token).toArray(String[]::new));
+        if (!applied.ok()) {
+            throw new LabException("astaire apply failed (exit " + applied.exit() + "):\n" + applied.output());
+        }
+        indent(applied.output());
+
+        step("starting ingress, acl, count, pass and egress, each an astaire process watching the controller");
+        String url = DemoTopology.controllerUrl();
+        List<LabProcess> nodes = new ArrayList<>();
+        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", INGRESS_TUN,
+                "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
+        for (DemoTopology.Function f : DemoTopology.FUNCTIONS) {
+            nodes.add(chain.startAstaire("sf-" + f.name(), f.role(), "sf", "--function", f.name(), "--controller", url,
+                    "--workers", "1", "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
+        }
+        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", EGRESS_TUN,
+                "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
+        for (LabProcess p : nodes) {
+            chain.awaitReady(p, DemoTopology.METRICS_PORT, READY_SECONDS);
+            out.println("        " + p.name() + " ready (pid " + p.pid() + ", log " + p.log().getFileName() + ")");
+        }
+        chain.routeIntoTunnels(INGRESS_TUN, EGRESS_TUN);
+
+        step("serving HTTP in the server namespace: python3 -m http.server " + DemoTopology.HTTP_PORT + " on " + ChainLab.SERVER);
+        Path www = logDir().resolve("www");
+        byte[] blob = new byte[BLOB_BYTES];
+        new Random(7).nextBytes(blob);
+        write(www.resolve("blob.bin"), blob);
+        write(www.resolve("index.html"), "hello through the chain\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        LabProcess web = lab.start("http-server", chain.ns("server"), List.of(Prerequisites.PYTHON, "-m", "http.server",
+                Integer.toString(DemoTopology.HTTP_PORT), "--bind", "0.0.0.0", "--directory", www.toString()));
+        awaitHttp(web, "http://127.0.0.1:" + DemoTopology.HTTP_PORT + "/index.html");
+
+        step("sending traffic from the client namespace (" + ChainLab.CLIENT + " -> " + ChainLab.SERVER + ")");
+        lab.start("ping", chain.ns("client"), List.of("ping", "-i", "0.2", "-W", "2", ChainLab.SERVER));
+        out.println("        ping -i 0.2 " + ChainLab.SERVER);
+        String loop = "while :; do "
+                + "curl -sS -o /dev/null --limit-rate 2M -w '%{http_code} %{size_download} bytes %{speed_download} B/s\\n' "
+                + "http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT + "/blob.bin; "
+                + "curl -s -m 1 -o /dev/null http://" + ChainLab.SERVER + ":" + DemoTopology.DENIED_PORT + "/ "
+                + "|| echo 'port " + DemoTopology.DENIED_PORT + ": no answer (the acl drops it)'; "
+                + "sleep 0.5; done";
+        lab.start("curl-loop", chain.ns("client"), List.of("sh", "-c", loop));
+        out.println("        curl --limit-rate 2M http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT
+                + "/blob.bin (4 MiB), in a loop; then port " + DemoTopology.DENIED_PORT + ", which the acl denies");
+        out.printf(Locale.ROOT, "        up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Reads every hop's /metrics inside its namespace, in parallel. */
+    public List<Hop.Sample> sample() {
+        ChainLab c = chain;
+        List<Future<Hop.Sample>> futures = new ArrayList<>();
+        for (Hop hop : hops) {
+            futures.add(scrapers.submit(() -> scrape(c, hop)));
+        }
+        List<Hop.Sample> samples = new ArrayList<>();
+        for (int i = 0; i < hops.size(); i++) {
+            try {
+                samples.add(futures.get(i).get(10, TimeUnit.SECONDS));
+            } catch (Exception e) {
+                samples.add(Hop.Sample.down(hops.get(i), System.nanoTime()));
+            }
+        }
+        return samples;
+    }
+
+    private Hop.Sample scrape(ChainLab c, Hop hop) {
+        if (closed || c == null) {
+            return Hop.Sample.down(hop, System.nanoTime());
+        }
+        LabNamespace.Result r = c.ns(hop.role()).execResult(5, "curl", "-sf", "-m", "2",
+                "http://127.0.0.1:" + DemoTopology.METRICS_PORT + "/metrics");
+        long now = System.nanoTime();
+        if (!r.ok()) {
+            return Hop.Sample.down(hop, now);
+        }
+        return hop.read(PromSamples.parse(r.output()), now);
+    }
+
+    /** What the final checks found. */
+    public record Checks(boolean ping, String pingLine, boolean http, String httpLine, boolean denied) {
+        public boolean ok() {
+            return ping && http;
+        }
+    }
+
+    /** Final checks with fresh traffic: three pings, one unthrottled download checked for size, the denied port. */
+    public Checks check() {
+        LabNamespace client = chain.ns("client");
+        LabNamespace.Result ping = client.execResult(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", ChainLab.SERVER);
+        String pingLine = ping.output().lines().filter(l -> l.contains("packets transmitted")).findFirst()
+                .orElse("ping failed: " + ping.output().strip());
+        LabNamespace.Result http = client.execResult(60, "curl", "-sS", "-m", "50", "-o", "/dev/null",
+                "-w", "%{http_code} %{size_download} %{speed_download}",
+                "http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT + "/blob.bin");
+        String[] f = http.output().strip().split("\\s+");
+        boolean httpOk = http.ok() && f.length >= 3 && f[0].equals("200") && f[1].equals(Integer.toString(BLOB_BYTES));
+        String httpLine = httpOk
+                ? String.format(Locale.ROOT, "HTTP GET /blob.bin: 200, %d bytes at %.1f MB/s", BLOB_BYTES, Double.parseDouble(f[2]) / 1e6)
+                : "HTTP GET /blob.bin failed: " + http.output().strip();
+        LabNamespace.Result denied = client.execResult(10, "curl", "-s", "-m", "2", "-o", "/dev/null",
+                "http://" + ChainLab.SERVER + ":" + DemoTopology.DENIED_PORT + "/");
+        return new Checks(ping.ok(), pingLine, httpOk, httpLine, !denied.ok());
+    }
+
+    /** Stops every process and deletes every namespace; safe to call twice and from a shutdown hook. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        scrapers.shutdownNow();
+        ChainLab c = chain;
+        if (c != null) {
+            int processes = c.lab().processes().size();
+            int namespaces = c.lab().namespaces().size();
+            c.close();
+            out.println("astaire demo: stopped " + processes + " processes, deleted " + namespaces
+                    + " namespaces (" + namespacePrefix() + "*); logs kept in " + logDir());
+        }
+    }
+
+    private List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(astaire);
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private void step(String what) {
+        step++;
+        out.println("[" + step + "/6] " + what);
+        out.flush();
+    }
+
+    private void indent(String text) {
+        text.lines().filter(l -> !l.isBlank()).forEach(l -> out.println("        " + l));
+    }
+
+    private void awaitHttp(LabProcess p, String url) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
+        while (System.nanoTime() < deadline) {
+            if (closed) {
+                throw new LabException("stopped");
+            }
+            if (!p.isAlive()) {
+                throw new LabException(p.name() + " exited (log " + p.log() + "):\n" + p.output());
+            }
+            if (p.namespace().execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null", url).ok()) {
+                return;
+            }
+            sleep(200);
+        }
+        throw new LabException(p.name() + " did not answer " + url + " within " + READY_SECONDS + " s:\n" + p.output());
+    }
+
+    private static void write(Path file, byte[] content) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.write(file, content);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted");
+        }
+    }
+}
