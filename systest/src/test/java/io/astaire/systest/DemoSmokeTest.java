@@ -1,0 +1,129 @@
+package io.astaire.systest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code astaire demo} as a user runs it, from the packaged jar: it builds the namespaced chain
+ * with its controller, sends ping and HTTP through it, exits 0 with a summary showing traffic
+ * through every hop both ways, and leaves no namespace behind. Without root it explains what it
+ * needs and exits 2.
+ */
+class DemoSmokeTest {
+    private static final List<String> HOPS = List.of("ingress", "acl", "count", "pass", "egress");
+    private static final Pattern HOP_LINE = Pattern.compile("hop (\\S+)\\s+(ok|NO TRAFFIC)\\s+forward=(\\d+) reverse=(\\d+)");
+
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void theDemoSendsTrafficThroughEveryHopAndCleansUp() throws Exception {
+        assumeTrue(isRoot(), "the demo needs root (network namespaces, TUN devices)");
+        Path jar = jar();
+        Path output = Files.createTempFile("astaire-demo-smoke", ".out");
+        Process demo = new ProcessBuilder(java(), "-jar", jar.toString(), "demo", "--non-interactive", "--duration", "10")
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        long pid = demo.pid();
+        boolean finished = demo.waitFor(170, TimeUnit.SECONDS);
+        if (!finished) {
+            demo.destroy(); // SIGTERM: its shutdown hook removes the namespaces
+            demo.waitFor(30, TimeUnit.SECONDS);
+        }
+        String text = Files.readString(output);
+        System.out.println(text);
+        assertThat(finished).as("the demo finished within 170 s:\n" + text).isTrue();
+        assertThat(demo.exitValue()).as(text).isZero();
+
+        List<String> seen = new ArrayList<>();
+        Matcher m = HOP_LINE.matcher(text);
+        while (m.find()) {
+            seen.add(m.group(1));
+            assertThat(m.group(2)).as("hop " + m.group(1)).isEqualTo("ok");
+            assertThat(Long.parseLong(m.group(3))).as(m.group(1) + " forward packets").isPositive();
+            assertThat(Long.parseLong(m.group(4))).as(m.group(1) + " reverse packets").isPositive();
+        }
+        assertThat(seen).containsExactlyElementsOf(HOPS);
+        assertThat(text).contains("Result: traffic went through every hop (5 of 5, both ways).")
+                .contains("ping:   ok").contains("http:   ok").contains("4194304 bytes");
+        assertThat(text).contains("astaire demo: stopped").contains("deleted 9 namespaces");
+        assertThat(namespacesOf(pid)).as("namespaces left by the demo (pid " + pid + ")").isEmpty();
+
+        // The logs stay, where the demo said.
+        Matcher logs = Pattern.compile("logs kept in (\\S+)").matcher(text);
+        assertThat(logs.find()).isTrue();
+        Path logDir = Path.of(logs.group(1));
+        assertThat(logDir.resolve("sf-acl.log")).exists();
+        assertThat(logDir.resolve("topology.yaml")).exists();
+        deleteTree(logDir.getParent());
+        Files.deleteIfExists(output);
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void withoutRootItSaysWhatItNeedsAndExits2() throws Exception {
+        assumeTrue(isRoot(), "needs root to drop to another user");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs setpriv (util-linux) to run as nobody");
+        Path jar = jar();
+        Process demo = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                java(), "-jar", jar.toString(), "demo", "--non-interactive", "--duration", "5")
+                .redirectErrorStream(true).start();
+        String text = new String(demo.getInputStream().readAllBytes());
+        assertThat(demo.waitFor(50, TimeUnit.SECONDS)).isTrue();
+        assumeTrue(!text.contains("Unable to access jarfile") && !text.contains("Error: could not open"),
+                () -> "nobody cannot read the jar here: " + text);
+        System.out.println(text);
+        assertThat(demo.exitValue()).as(text).isEqualTo(2);
+        assertThat(text).contains("not running as root").contains("CAP_NET_ADMIN").contains("sudo astaire demo");
+        assertThat(text).doesNotContain("[1/6"); // nothing was built
+    }
+
+    static List<String> namespacesOf(long pid) throws IOException {
+        Path dir = Path.of("/var/run/netns");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("astaire-" + pid + "-")).toList();
+        }
+    }
+
+    static Path jar() {
+        Path jar = Path.of(System.getProperty("astaire.jar", "../cli/target/astaire.jar")).toAbsolutePath().normalize();
+        assumeTrue(Files.isRegularFile(jar), () -> jar + " not built (run ./mvnw -pl systest -am verify)");
+        return jar;
+    }
+
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static boolean isRoot() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                    .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (root == null || !Files.exists(root) || !root.getFileName().toString().startsWith("astaire-demo-")) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
