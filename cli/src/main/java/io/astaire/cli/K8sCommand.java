@@ -83,8 +83,8 @@ final class K8sCommand implements Runnable {
         @Option(names = "--tun", defaultValue = RenderOptions.DEFAULT_TUN, description = "TUN device of the ingress and egress pods (default: ${DEFAULT-VALUE}).")
         String tun;
 
-        @Option(names = "--underlay-mtu", defaultValue = "" + RenderOptions.DEFAULT_UNDERLAY_MTU, description = "Pod network MTU (default: ${DEFAULT-VALUE}).")
-        int underlayMtu;
+        @Option(names = "--underlay-mtu", paramLabel = "N", description = "Pod network MTU for the edges (default: they read it from the pod's interface).")
+        Integer underlayMtu;
 
         @Override
         public Integer call() {

@@ -54,6 +54,26 @@ class K8sCommandTest {
         assertThat(acl.getSpec().getTemplate().getSpec().getContainers().getFirst().getImage()).isEqualTo("astaire:test");
     }
 
+    /** The arguments the manifests give each role are ones the real commands accept. */
+    @Test
+    void everyRenderedCommandLineParsesWithTheRealCommands() {
+        for (String[] extra : List.of(new String[0], new String[] {"--nodes-from-controller"})) {
+            List<String> args = new ArrayList<>(List.of("k8s", "render", "-f", EXAMPLE.toString()));
+            args.addAll(List.of(extra));
+            Run r = run(args.toArray(String[]::new));
+            assertThat(r.exit()).as(r.err()).isZero();
+            List<List<String>> commandLines = parse(r.out()).stream().filter(Deployment.class::isInstance)
+                    .map(d -> ((Deployment) d).getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs()).toList();
+            assertThat(commandLines).extracting(List::getFirst).contains("sf", "ingress", "egress", "controller");
+            for (List<String> commandLine : commandLines) {
+                var parsed = AstaireCommand.commandLine().parseArgs(commandLine.toArray(String[]::new));
+                assertThat(parsed.subcommand()).as(String.join(" ", commandLine)).isNotNull();
+                assertThat(parsed.subcommand().commandSpec().name()).isEqualTo(commandLine.getFirst());
+                assertThat(parsed.subcommand().unmatched()).as(String.join(" ", commandLine)).isEmpty();
+            }
+        }
+    }
+
     @Test
     void switchesOffDnsmasqAndTheController() {
         Run r = run("k8s", "render", "-f", EXAMPLE.toString(), "--no-dnsmasq", "--no-controller");

@@ -194,10 +194,10 @@ public final class ManifestRenderer {
         Container main = new ContainerBuilder().withName("astaire").withImage(options.image()).withArgs(args)
                 .withEnv(env)
                 .withPorts(port("http", CONTROLLER_PORT, "TCP"))
-                // The controller's liveness is its API port accepting connections.
-                .withReadinessProbe(new ProbeBuilder().withNewTcpSocket().withNewPort(CONTROLLER_PORT).endTcpSocket()
+                // The controller serves /healthz on its API port (it has no separate metrics port).
+                .withReadinessProbe(new ProbeBuilder().withNewHttpGet().withPath(HEALTH_PATH).withNewPort(CONTROLLER_PORT).endHttpGet()
                         .withPeriodSeconds(5).build())
-                .withLivenessProbe(new ProbeBuilder().withNewTcpSocket().withNewPort(CONTROLLER_PORT).endTcpSocket()
+                .withLivenessProbe(new ProbeBuilder().withNewHttpGet().withPath(HEALTH_PATH).withNewPort(CONTROLLER_PORT).endHttpGet()
                         .withInitialDelaySeconds(10).withPeriodSeconds(10).build())
                 .withResources(resources("100m", "256Mi", "1", "512Mi"))
                 .withSecurityContext(nonRoot())
@@ -254,8 +254,11 @@ public final class ManifestRenderer {
     private HasMetadata edgeDeployment(String name, String role, int udpPort) {
         List<String> args = new ArrayList<>(List.of(role));
         args.addAll(topologyArgs());
-        args.addAll(List.of("--tun", options.tunName(), "--listen", "0.0.0.0:" + udpPort,
-                "--underlay-mtu", Integer.toString(options.underlayMtu()), "--metrics-listen", "0.0.0.0:" + METRICS_PORT));
+        args.addAll(List.of("--tun", options.tunName(), "--listen", "0.0.0.0:" + udpPort));
+        if (options.underlayMtu() != null) {
+            args.addAll(List.of("--underlay-mtu", Integer.toString(options.underlayMtu())));
+        }
+        args.addAll(List.of("--metrics-listen", "0.0.0.0:" + METRICS_PORT));
         SecurityContext tunAccess = new SecurityContextBuilder()
                 .withRunAsUser(0L).withRunAsNonRoot(false).withAllowPrivilegeEscalation(false)
                 .withCapabilities(new CapabilitiesBuilder().addToAdd("NET_ADMIN").addToDrop("ALL").build())

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * @param controllerToken the controller's API token; {@code null} generates a random one
  * @param controllerStorage the size of the controller's database volume
  * @param tunName the TUN device the ingress and egress create inside their pods
- * @param underlayMtu the pod network's MTU; the TUN MTU is derived from it by the edges
+ * @param underlayMtu the pod network's MTU, from which the edges derive the TUN MTU; {@code null}
+ *     lets them read it from the pod's interface
  */
 public record RenderOptions(
         String namespace,
@@ -34,7 +35,7 @@ public record RenderOptions(
         String controllerToken,
         String controllerStorage,
         String tunName,
-        int underlayMtu) {
+        Integer underlayMtu) {
 
     public static final String DEFAULT_NAMESPACE = "default";
     public static final String DEFAULT_INSTANCE = "astaire";
@@ -43,8 +44,6 @@ public record RenderOptions(
     /** The service IP kubeadm gives kube-dns by default, as in the design note. */
     public static final String DEFAULT_CLUSTER_DNS = "10.96.0.10";
     public static final String DEFAULT_TUN = "astaire0";
-    /** Common pod network MTU (VXLAN overlays such as flannel use 1450). */
-    public static final int DEFAULT_UNDERLAY_MTU = 1450;
 
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
     private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)");
@@ -60,13 +59,13 @@ public record RenderOptions(
         require(IPV4.matcher(clusterDns).matches(), "--cluster-dns", "'" + clusterDns + "' is not an IPv4 address");
         require(!nodesFromController || controller, "--nodes-from-controller", "needs the controller (drop --no-controller)");
         require(controllerToken == null || controllerToken.length() >= 16, "--controller-token", "must be at least 16 characters");
-        require(underlayMtu >= 1280 && underlayMtu <= 9216, "--underlay-mtu", "must be within 1280-9216, was " + underlayMtu);
+        require(underlayMtu == null || (underlayMtu >= 1280 && underlayMtu <= 9216), "--underlay-mtu", "must be within 1280-9216, was " + underlayMtu);
         require(tunName.length() <= 15 && !tunName.isBlank(), "--tun", "'" + tunName + "' must be 1-15 characters (an interface name)");
     }
 
     public static RenderOptions defaults() {
         return new RenderOptions(DEFAULT_NAMESPACE, DEFAULT_INSTANCE, DEFAULT_IMAGE, true, DEFAULT_NAMESPACE,
-                DEFAULT_DNSMASQ_IMAGE, DEFAULT_CLUSTER_DNS, true, false, null, "1Gi", DEFAULT_TUN, DEFAULT_UNDERLAY_MTU);
+                DEFAULT_DNSMASQ_IMAGE, DEFAULT_CLUSTER_DNS, true, false, null, "1Gi", DEFAULT_TUN, null);
     }
 
     public RenderOptions withNamespace(String ns) {

@@ -90,10 +90,10 @@ class HelmChartTest {
 
     @Test
     void nodesFromTheControllerAgreeToo() throws Exception {
-        List<HasMetadata> helm = template(values("controller:\n  nodesFromController: true\n"));
+        List<HasMetadata> helm = template(values("controller:\n  nodesFromController: true\nedge:\n  underlayMtu: 9000\n"));
         List<HasMetadata> render = ManifestRendererTest.renderAndReparse(Chains.web(), new RenderOptions("sfc", "astaire",
                 "registry.example/astaire:1.2", true, "sfc", RenderOptions.DEFAULT_DNSMASQ_IMAGE, RenderOptions.DEFAULT_CLUSTER_DNS,
-                true, true, null, "1Gi", "astaire0", 1450));
+                true, true, null, "1Gi", "astaire0", 9000));
         assertSameObjects(helm, render);
     }
 

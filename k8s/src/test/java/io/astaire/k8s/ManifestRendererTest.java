@@ -150,7 +150,7 @@ class ManifestRendererTest {
                 Container c = pod.getContainers().getFirst();
                 assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/dev/net/tun"));
                 assertThat(c.getArgs()).contains(name.equals(Names.INGRESS) ? "ingress" : "egress")
-                        .containsSequence("--tun", "astaire0").containsSequence("--underlay-mtu", "1450");
+                        .containsSequence("--tun", "astaire0").doesNotContain("--underlay-mtu");
                 assertThat(d.getSpec().getStrategy().getType()).isEqualTo("Recreate");
             }
         }
@@ -188,8 +188,11 @@ class ManifestRendererTest {
     void clusterDnsAndDnsmasqNamespaceAreConfigurable() {
         var options = new RenderOptions("sfc", "astaire", "astaire:1", true, "kube-system", "dnsmasq:2", "10.43.0.10",
                 true, false, null, "1Gi", "astaire0", 1500);
-        DaemonSet ds = (DaemonSet) byKindAndName(renderAndReparse(Chains.web(), options)).get("DaemonSet/astaire-dnsmasq");
+        var objects = byKindAndName(renderAndReparse(Chains.web(), options));
+        DaemonSet ds = (DaemonSet) objects.get("DaemonSet/astaire-dnsmasq");
         assertThat(ds.getMetadata().getNamespace()).isEqualTo("kube-system");
+        assertThat(((Deployment) objects.get("Deployment/astaire-egress")).getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs())
+                .containsSequence("--underlay-mtu", "1500");
         assertThat(ds.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs()).contains("--server=/cluster.local/10.43.0.10");
     }
 
