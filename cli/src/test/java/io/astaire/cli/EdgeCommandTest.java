@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Flags of {@code astaire ingress} and {@code astaire egress}: bad input fails at start-up with the flag or field named. */
+@org.junit.jupiter.api.Timeout(60)
 class EdgeCommandTest {
 
     record Run(int exit, String out, String err) {}

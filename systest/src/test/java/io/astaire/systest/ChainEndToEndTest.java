@@ -277,6 +277,50 @@ class ChainEndToEndTest {
 
     @Test
     @Order(8)
+    void aOneWayChainCarriesRequestsButItsRepliesAreNotClassifiedAtTheEgress() {
+        int oneWay = WEB + 1;
+        double before = metrics("egress").sum("astaire_edge_dropped_packets_total", "reason=\"no_match\"");
+        LabProcess echo = lab.start("udp-echo", chain.ns("server"), List.of(PYTHON, "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("0.0.0.0", int(sys.argv[1])))
+                s.settimeout(6)
+                print("listening", flush=True)
+                try:
+                    for _ in range(3):
+                        data, peer = s.recvfrom(100)
+                        print("received", data, flush=True)
+                        s.sendto(b"echo " + data, peer)
+                except socket.timeout:
+                    pass
+                """, Integer.toString(ChainLab.ONE_WAY_UDP_PORT)));
+        waitForOutput(echo, "listening", 10);
+        LabNamespace.Result client = chain.ns("client").execResult(15, PYTHON, "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(1)
+                replies = 0
+                for i in range(3):
+                    s.sendto(b"one-way %d" % i, (sys.argv[1], int(sys.argv[2])))
+                    try:
+                        s.recv(100)
+                        replies += 1
+                    except socket.timeout:
+                        pass
+                print("replies", replies)
+                """, ChainLab.SERVER, Integer.toString(ChainLab.ONE_WAY_UDP_PORT));
+        echo.waitFor(10);
+        System.out.println("one-way chain: server " + echo.output().strip() + "; client " + client.output().strip());
+        assertThat(echo.output()).as("requests travel the one-way chain").contains("received b'one-way 0'", "received b'one-way 2'");
+        assertThat(client.output()).as("replies are not classified at the egress").contains("replies 0");
+        assertThat(metrics("egress").sum("astaire_edge_dropped_packets_total", "reason=\"no_match\"") - before)
+                .isGreaterThanOrEqualTo(3);
+        assertThat(metrics("ingress").sum("astaire_edge_path_sent_packets_total", "spi=\"" + oneWay + "\"")).isGreaterThanOrEqualTo(3);
+        assertThat(metrics("egress").sum("astaire_edge_path_delivered_packets_total", "spi=\"" + oneWay + "\"")).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    @Order(9)
     void iperf3ThroughTheChainAndOverAPlainRoutedPath() throws Exception {
         double chained = iperf3("server", ChainLab.SERVER, "client");
         double plain = iperf3("pserver", ChainLab.PLAIN_SERVER, "pclient");

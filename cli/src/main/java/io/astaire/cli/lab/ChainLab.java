@@ -36,6 +36,8 @@ public final class ChainLab implements AutoCloseable {
     public static final String UNDERLAY_EGRESS = "10.99.0.2";
     public static final String PLAIN_CLIENT = "10.3.0.2";
     public static final String PLAIN_SERVER = "10.4.0.2";
+    /** UDP to this port of the server network takes the one-way chain of {@link #standardTopology}. */
+    public static final int ONE_WAY_UDP_PORT = 5556;
 
     private final Lab lab;
     private final List<String> astaire;
@@ -130,8 +132,10 @@ public final class ChainLab implements AutoCloseable {
     /**
      * The topology the end-to-end suite and the demo run on this lab: functions acl (sf1, denies TCP
      * to {@code deniedTcpPort}), count (sf2, a counter) and pass (sf3, passthrough); one symmetric
-     * chain {@code web} with SPI {@code spi} for TCP and ICMP (v4 and v6) to the server networks; no
-     * rule for anything else and no default chain, so unmatched traffic is dropped and counted.
+     * chain {@code web} with SPI {@code spi} for TCP and ICMP (v4 and v6) to the server networks; a
+     * one-way chain {@code oneway} (SPI {@code spi + 1}, the counter alone) for UDP to port
+     * {@link #ONE_WAY_UDP_PORT}, whose replies are not classified at the egress; no rule for anything
+     * else and no default chain, so unmatched traffic is dropped and counted.
      */
     public static String standardTopology(int spi, int deniedTcpPort) {
         return """
@@ -148,16 +152,18 @@ public final class ChainLab implements AutoCloseable {
                   - {name: pass, kind: passthrough, address: %s:4790}
                 chains:
                   - {name: web, spi: %d, symmetric: true, functions: [acl, count, pass]}
+                  - {name: oneway, spi: %d, symmetric: false, functions: [count]}
                 rules:
+                  - {name: udp-oneway, priority: 100, protocol: udp, destination: %s, destinationPorts: %d, chain: oneway}
                   - {name: tcp-to-servers, priority: 100, protocol: tcp, destination: %s, chain: web}
                   - {name: tcp6-to-servers, priority: 100, protocol: tcp, destination: "%s", chain: web}
                   - {name: icmp, priority: 50, protocol: icmp, destination: %s, chain: web}
                   - {name: icmp6, priority: 50, protocol: icmpv6, destination: "%s", chain: web}
                 ingress: {address: %s:4790}
                 egress: {address: %s:4790}
-                # No rule for UDP and no default chain: unmatched traffic is dropped and counted.
+                # No other rule for UDP and no default chain: unmatched traffic is dropped and counted.
                 """.formatted(underlayAddress("sf1"), deniedTcpPort, deniedTcpPort, underlayAddress("sf2"),
-                underlayAddress("sf3"), spi, SERVER_NET, SERVER_NET6, SERVER_NET, SERVER_NET6, UNDERLAY_INGRESS, UNDERLAY_EGRESS);
+                underlayAddress("sf3"), spi, spi + 1, SERVER_NET, ONE_WAY_UDP_PORT, SERVER_NET, SERVER_NET6, SERVER_NET, SERVER_NET6, UNDERLAY_INGRESS, UNDERLAY_EGRESS);
     }
 
     /** The namespace playing {@code role} (client, ingress, sf1..sfN, egress, server, fabric, ...). */
