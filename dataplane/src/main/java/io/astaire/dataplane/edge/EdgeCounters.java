@@ -18,7 +18,8 @@ public final class EdgeCounters {
     static final int TUN_WRITTEN = 3;
     static final int SENT_BYTES = 4;
     static final int TUN_WRITTEN_BYTES = 5;
-    static final int TOTALS = 6;
+    static final int TUN_READ_ERRORS = 6;
+    static final int TOTALS = 7;
 
     private final long[] totals = new long[TOTALS];
     private final long[] drops = new long[DropReason.values().length];

@@ -62,7 +62,7 @@ public final class EdgeLauncher implements AutoCloseable {
             ops = new OpsServer(metricsListen, () -> {
                 metrics.refresh();
                 return registry.scrape();
-            }, node::ready, () -> "the edge is stopping");
+            }, node::ready, node::notReadyReason);
         } catch (RuntimeException e) {
             node.close();
             source.close();

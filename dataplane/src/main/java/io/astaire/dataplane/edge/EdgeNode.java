@@ -46,6 +46,7 @@ public final class EdgeNode implements AutoCloseable {
     /** Room in front of every packet read from the TUN device for the headers written in place. */
     public static final int HEADROOM = 64;
     private static final int MAX_DATAGRAM = 65535;
+    private static final int EBADFD = 77;
 
     private final EdgeConfig config;
     private final TopologySource source;
@@ -205,9 +206,31 @@ public final class EdgeNode implements AutoCloseable {
         return tables;
     }
 
-    /** True once the TUN device is up, the sockets are bound and a topology is applied. */
+    /**
+     * True once the TUN device is up, the sockets are bound and a topology is applied, and as long
+     * as the device has not been deleted under the edge.
+     */
     public boolean ready() {
-        return ready && !closed;
+        if (!ready || closed) {
+            return false;
+        }
+        for (TunToNetworkWorker w : tunWorkers) {
+            if (w.lastReadError() == EBADFD) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Why the edge is not ready, for {@code /readyz}. */
+    public String notReadyReason() {
+        if (closed) {
+            return "the edge is stopping";
+        }
+        if (!ready) {
+            return "starting";
+        }
+        return "TUN device " + tun.name() + " was deleted; restart the edge";
     }
 
     public EdgeStats stats() {

@@ -32,6 +32,11 @@ public final class EdgeStats {
         return sum(EdgeCounters.TUN_READ);
     }
 
+    /** Reads from the TUN device that failed (the device was deleted, ...). */
+    public long tunReadErrors() {
+        return sum(EdgeCounters.TUN_READ_ERRORS);
+    }
+
     /** Encapsulated packets handed to the kernel for sending. */
     public long sent() {
         return sum(EdgeCounters.SENT);
@@ -93,6 +98,7 @@ public final class EdgeStats {
     public Map<String, Long> asMap() {
         Map<String, Long> m = new TreeMap<>();
         m.put("tun_read", tunRead());
+        m.put("tun_read_errors", tunReadErrors());
         m.put("sent", sent());
         m.put("received", received());
         m.put("delivered", delivered());

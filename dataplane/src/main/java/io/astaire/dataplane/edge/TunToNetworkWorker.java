@@ -43,6 +43,7 @@ final class TunToNetworkWorker implements Runnable {
     private final InnerPacket inner = new InnerPacket();
     private final FlowKey flow = new FlowKey();
     private volatile boolean running = true;
+    private volatile int lastReadError;
     private long nextErrorDrain;
 
     TunToNetworkWorker(TunIo tun, DatagramTransport transport, PacketBatch batch, Supplier<EdgeTables> tables,
@@ -71,6 +72,9 @@ final class TunToNetworkWorker implements Runnable {
             int work = doWork();
             if (work == 0 && running) {
                 tun.awaitReadable(POLL_MILLIS);
+            } else if (work < 0 && running) {
+                // The device reports an error (deleted under us: EBADFD); poll would return at once.
+                java.util.concurrent.locks.LockSupport.parkNanos(POLL_MILLIS * 1_000_000L);
             }
             long now = System.nanoTime();
             if (now - nextErrorDrain > 0) {
@@ -80,7 +84,7 @@ final class TunToNetworkWorker implements Runnable {
         }
     }
 
-    /** Reads, classifies, encapsulates and sends one batch; returns the packets read. */
+    /** Reads, classifies, encapsulates and sends one batch; returns the packets read, or -1 on a read error. */
     int doWork() {
         EdgeTables t = tables.get();
         int headroom = batch.headroom();
@@ -89,7 +93,13 @@ final class TunToNetworkWorker implements Runnable {
         while (n < batch.capacity()) {
             int length = tun.read(slotAddress[n] + headroom, readCapacity);
             if (length <= 0) {
-                break; // nothing more waiting (or the device is closing)
+                if (length < 0) {
+                    readError(-length);
+                    if (read == 0) {
+                        return -1;
+                    }
+                }
+                break; // nothing more waiting
             }
             read++;
             counters.add(EdgeCounters.TUN_READ, 1);
@@ -140,6 +150,16 @@ final class TunToNetworkWorker implements Runnable {
                 counters.drop(DropReason.SEND_FAILED);
             }
         }
+    }
+
+    private void readError(int errno) {
+        counters.add(EdgeCounters.TUN_READ_ERRORS, 1);
+        lastReadError = errno;
+    }
+
+    /** The errno of the last failed TUN read, 0 when none failed. */
+    int lastReadError() {
+        return lastReadError;
     }
 
     private void drainErrors() {

@@ -185,6 +185,26 @@ class EdgeNodeTest {
         });
     }
 
+    @Test
+    void aDeviceDeletedUnderTheEdgeMakesItNotReadyWithoutSpinning() throws Exception {
+        ns.call(() -> {
+            FixedTopologySource source = new FixedTopologySource(TopologyCodec.parse(topology(4791, 4790, "")));
+            EdgeConfig config = EdgeConfig.defaults(EdgeRole.INGRESS, "tdel0")
+                    .withListen(new InetSocketAddress("127.0.0.1", 0)).withUnderlayMtu(1500);
+            try (EdgeNode ingress = EdgeNode.start(config, source, literalResolver())) {
+                assertThat(ingress.ready()).isTrue();
+                ns.exec("ip", "link", "del", "tdel0");
+                await().atMost(Duration.ofSeconds(5)).until(() -> !ingress.ready());
+                assertThat(ingress.notReadyReason()).contains("tdel0").contains("deleted");
+                long errors = ingress.stats().tunReadErrors();
+                Thread.sleep(1000);
+                // A worker that spun on the failing descriptor would count thousands per second.
+                assertThat(ingress.stats().tunReadErrors() - errors).isBetween(1L, 30L);
+            }
+            return null;
+        });
+    }
+
     private static int v4(String a) {
         return ByteBuffer.wrap(Packets.ip(a).getAddress()).getInt();
     }
