@@ -112,10 +112,7 @@ public final class DemoRun implements AutoCloseable {
         }
         out.println("        namespaces: " + namespacePrefix() + "{client,ingress,sf1,sf2,sf3,egress,server,fabric,controller}");
         out.println("        logs:       " + logDir());
-        LabNamespace ctl = lab.namespace("controller");
-        lab.veth(ctl, "u0", chain.ns("fabric"), "ctl");
-        chain.ns("fabric").exec("ip", "link", "set", "ctl", "master", "br0");
-        lab.address(ctl, "u0", DemoTopology.CONTROLLER_ADDRESS + "/24");
+        LabNamespace ctl = ControllerNamespace.attach(chain, DemoTopology.CONTROLLER_ADDRESS);
 
         step("starting the controller (" + DemoTopology.controllerUrl() + ", SQLite in the log folder)");
         LabProcess controller = lab.start("controller", ctl, command("controller",
