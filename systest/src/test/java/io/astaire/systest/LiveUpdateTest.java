@@ -78,12 +78,14 @@ class LiveUpdateTest {
 
         String url = "http://" + CONTROLLER + ":8080";
         List<LabProcess> nodes = new ArrayList<>();
-        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0"));
+        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0",
+                "--underlay-mtu", "1500"));
         for (int i = 1; i <= 4; i++) {
             nodes.add(chain.startAstaire("sf-mark-" + (char) ('a' + i - 1), "sf" + i, "sf",
                     "--function", "mark-" + (char) ('a' + i - 1), "--controller", url, "--workers", "1"));
         }
-        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0"));
+        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0",
+                "--underlay-mtu", "1500")); // no reverse paths: nothing to take the MTU from
         for (LabProcess p : nodes) {
             chain.awaitReady(p, 9090, 120);
         }
@@ -121,6 +123,10 @@ class LiveUpdateTest {
                 """);
         long betaAtSf1 = PromSamples.parse(metrics(chain, "sf1")).sum("astaire_sf_packets_received_total", "spi=\"3\"");
         assertThat(betaAtSf1).as("sf1 (mark-a) now carries chain beta (SPI 3)").isPositive();
+        // The moving flow may lose the datagrams sent while the ingress already uses the new path
+        // and sf1 does not know it yet: each node applies the version on its own. Shown, not hidden.
+        report.add("sf1 drops after the chain change: "
+                + PromSamples.parse(metrics(chain, "sf1")).nonZeroBy("astaire_sf_dropped_packets_total", "reason", "detail"));
         sleep(1000);
 
         // (c) The controller stops: the nodes keep their tables and keep forwarding.
