@@ -110,6 +110,10 @@ public final class EdgeNode implements AutoCloseable {
             underlayDevice = route.device();
         }
         tunMtu = TunMtu.tunMtu(underlayMtu, ipv6Underlay);
+        if (tunMtu < 1280) {
+            LOG.warn("TUN MTU {} is below IPv6's minimum of 1280: the kernel disables IPv6 on {}; raise the underlay MTU to carry IPv6",
+                    tunMtu, config.tunName());
+        }
 
         InetSocketAddress listen = config.listen() != null ? config.listen() : defaultListen(config.role(), v.topology());
         int workers = config.workers();
