@@ -75,7 +75,9 @@ class ChainEndToEndTest {
             nodes.add(chain.startAstaire("sf-" + FUNCTIONS[i], "sf" + (i + 1), "sf", "--function", FUNCTIONS[i],
                     "--topology", topology.toString(), "--workers", "1"));
         }
-        LabProcess ingress = chain.startAstaire("ingress", "ingress", "ingress", "--topology", topology.toString(), "--tun", "tin0");
+        // Two workers at the ingress: a multi-queue TUN device, two receiving sockets on one port.
+        LabProcess ingress = chain.startAstaire("ingress", "ingress", "ingress", "--topology", topology.toString(), "--tun", "tin0",
+                "--workers", "2");
         LabProcess egress = chain.startAstaire("egress", "egress", "egress", "--topology", topology.toString(), "--tun", "teg0");
         nodes.add(ingress);
         nodes.add(egress);
