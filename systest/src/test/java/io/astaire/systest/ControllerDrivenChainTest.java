@@ -1,0 +1,158 @@
+package io.astaire.systest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.astaire.cli.lab.ChainLab;
+import io.astaire.cli.lab.Lab;
+import io.astaire.cli.lab.LabNamespace;
+import io.astaire.cli.lab.LabProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The chain configured live from the controller: the controller runs on the underlay, every node
+ * watches it ({@code --controller}), and a change of the classifier rules takes effect at the
+ * edges without a restart.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ControllerDrivenChainTest {
+    static final String CONTROLLER = "10.99.0.254";
+    static final String TOKEN = "systest-token-0123456789";
+
+    private Lab lab;
+
+    @AfterEach
+    void teardown() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    static String topology(boolean withIcmpRule) {
+        return """
+                functions:
+                  - {name: acl, kind: acl, address: %s:4790, config: {default: allow}}
+                chains:
+                  - {name: web, spi: 30, functions: [acl]}
+                rules:
+                  - {name: tcp-to-servers, priority: 100, protocol: tcp, destination: %s, chain: web}
+                %s
+                ingress: {address: %s:4790}
+                egress: {address: %s:4790}
+                """.formatted(ChainLab.underlayAddress("sf1"), ChainLab.SERVER_NET,
+                withIcmpRule ? "  - {name: icmp, priority: 50, protocol: icmp, destination: " + ChainLab.SERVER_NET + ", chain: web}" : "",
+                ChainLab.UNDERLAY_INGRESS, ChainLab.UNDERLAY_EGRESS);
+    }
+
+    @Test
+    void rulesChangedAtTheControllerApplyAtTheEdgesWithoutARestart() throws Exception {
+        String reason = Lab.unavailableReason();
+        assumeTrue(reason == null, () -> "controller-driven chain skipped: " + reason);
+        Path jar = Path.of(System.getProperty("astaire.jar", "../cli/target/astaire.jar")).toAbsolutePath().normalize();
+        assumeTrue(Files.isRegularFile(jar), () -> "controller-driven chain skipped: " + jar + " not built (run ./mvnw package)");
+        Path work = Path.of("target").toAbsolutePath().resolve("systest-controller-" + ProcessHandle.current().pid());
+        Files.createDirectories(work);
+        Path logback = work.resolve("logback.xml");
+        Files.writeString(logback, "<configuration><appender name=\"O\" class=\"ch.qos.logback.core.ConsoleAppender\"><encoder>"
+                + "<pattern>%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n</pattern></encoder></appender>"
+                + "<root level=\"INFO\"><appender-ref ref=\"O\"/></root></configuration>");
+        lab = new Lab(work);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ChainLab chain = ChainLab.build(lab, List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx192m", "-XX:+UseSerialGC",
+                "-Dlogback.configurationFile=" + logback, "-jar", jar.toString()), 1);
+        LabNamespace fabric = chain.ns("fabric");
+        lab.address(fabric, "br0", CONTROLLER + "/24");
+        String url = "http://" + CONTROLLER + ":8080";
+
+        LabProcess controller = chain.startAstaire("controller", "fabric", "controller", "--db", work.resolve("astaire.db").toString(),
+                "--listen", CONTROLLER + ":8080", "--token", TOKEN);
+        awaitOk(fabric, controller, url + "/healthz");
+        put(fabric, work, url, topology(true));
+
+        List<LabProcess> nodes = new ArrayList<>();
+        nodes.add(chain.startAstaire("sf-acl", "sf1", "sf", "--function", "acl", "--controller", url, "--workers", "1"));
+        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0"));
+        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0"));
+        for (LabProcess p : nodes) {
+            chain.awaitReady(p, 9090, 60);
+        }
+        chain.routeIntoTunnels("tin0", "teg0");
+        LabNamespace client = chain.ns("client");
+        assertThat(client.execResult(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", ChainLab.SERVER).output())
+                .contains("3 packets transmitted, 3 received");
+
+        // Remove the ICMP rule: the edges drop pings as unclassified once they applied version 2.
+        put(fabric, work, url, topology(false));
+        awaitVersion(chain, "ingress", 2);
+        awaitVersion(chain, "egress", 2);
+        double before = metric(chain, "ingress", "astaire_edge_dropped_packets_total", "reason=\"no_match\"");
+        assertThat(client.execResult(20, "ping", "-c", "3", "-i", "0.2", "-W", "1", ChainLab.SERVER).output())
+                .contains("3 packets transmitted, 0 received");
+        assertThat(metric(chain, "ingress", "astaire_edge_dropped_packets_total", "reason=\"no_match\"") - before).isGreaterThanOrEqualTo(3);
+
+        // Put it back: pings flow again, no process was restarted.
+        put(fabric, work, url, topology(true));
+        awaitVersion(chain, "ingress", 3);
+        awaitVersion(chain, "egress", 3);
+        assertThat(client.execResult(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", ChainLab.SERVER).output())
+                .contains("3 packets transmitted, 3 received");
+        for (LabProcess p : nodes) {
+            assertThat(p.isAlive()).as(p.name()).isTrue();
+        }
+    }
+
+    private static void put(LabNamespace ns, Path work, String url, String yaml) throws Exception {
+        Path body = Files.createTempFile(work, "topology", ".yaml");
+        Files.writeString(body, yaml);
+        LabNamespace.Result r = ns.execResult(20, "curl", "-sS", "-f", "-X", "PUT", "-H", "Authorization: Bearer " + TOKEN,
+                "-H", "Content-Type: application/yaml", "--data-binary", "@" + body, url + "/api/v1/topology");
+        assertThat(r.ok()).as("PUT /api/v1/topology: " + r.output()).isTrue();
+    }
+
+    private static void awaitOk(LabNamespace ns, LabProcess p, String url) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            assertThat(p.isAlive()).as(p.name() + " exited: " + p.output()).isTrue();
+            if (ns.execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null", url).ok()) {
+                return;
+            }
+            sleep(200);
+        }
+        throw new AssertionError(url + " not answering: " + p.output());
+    }
+
+    private static void awaitVersion(ChainLab chain, String role, long version) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        double seen = -1;
+        while (System.nanoTime() < deadline) {
+            seen = metric(chain, role, "astaire_topology_version");
+            if (seen >= version) {
+                return;
+            }
+            sleep(200);
+        }
+        throw new AssertionError(role + " still on topology version " + seen + ", expected " + version);
+    }
+
+    private static double metric(ChainLab chain, String role, String name, String... labels) {
+        LabNamespace.Result r = chain.ns(role).execResult(10, "curl", "-sf", "-m", "5", "http://127.0.0.1:9090/metrics");
+        assertThat(r.ok()).as(role + " /metrics").isTrue();
+        return PromText.parse(r.output()).sum(name, labels);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
