@@ -14,6 +14,7 @@ import io.astaire.dataplane.tun.TunDevice;
 import io.astaire.dataplane.tun.TunIo;
 import io.astaire.dataplane.tun.TunMtu;
 import io.astaire.model.EndpointSpec;
+import io.astaire.model.FunctionSpec;
 import io.astaire.model.HopAddress;
 import io.astaire.model.Topology;
 import java.net.Inet6Address;
@@ -103,7 +104,12 @@ public final class EdgeNode implements AutoCloseable {
             ipv6Underlay = firstHopAddress(t) instanceof Inet6Address;
             underlayDevice = "(given)";
         } else {
+            // The first hop we send to; an edge that originates nothing (an egress of one-way chains
+            // only) takes the way to the functions that send to it, then the default route.
             InetAddress probe = firstHopAddress(t);
+            if (probe == null) {
+                probe = functionAddress(v.topology());
+            }
             TunMtu.Route route = TunMtu.routeTo(probe == null ? InetAddress.ofLiteral("0.0.0.0") : probe);
             underlayMtu = route.mtu();
             ipv6Underlay = probe instanceof Inet6Address;
@@ -177,6 +183,17 @@ public final class EdgeNode implements AutoCloseable {
             Endpoint e = hop.replicas().first();
             if (e != null) {
                 return e.address().getAddress();
+            }
+        }
+        return null;
+    }
+
+    private static InetAddress functionAddress(Topology topology) {
+        for (FunctionSpec f : topology.functions()) {
+            try {
+                return InetAddress.ofLiteral(f.address().host());
+            } catch (IllegalArgumentException e) {
+                // a name: not resolved here, try the next one
             }
         }
         return null;

@@ -181,6 +181,11 @@ class EdgeNodeTest {
             try (EdgeNode ingress = EdgeNode.start(config, source, literalResolver())) {
                 assertThat(ingress.tunMtu()).isEqualTo(9000 - TunMtu.OVERHEAD_IPV4);
             }
+            // The egress of a one-way chain sends nothing: it takes the way to the function that sends to it.
+            EdgeConfig egress = EdgeConfig.defaults(EdgeRole.EGRESS, "tmtu1").withListen(new InetSocketAddress("127.0.0.1", 0));
+            try (EdgeNode node = EdgeNode.start(egress, source, literalResolver())) {
+                assertThat(node.tunMtu()).isEqualTo(9000 - TunMtu.OVERHEAD_IPV4);
+            }
             return null;
         });
     }
