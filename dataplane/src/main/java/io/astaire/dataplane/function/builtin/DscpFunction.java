@@ -71,8 +71,10 @@ public final class DscpFunction implements ServiceFunction {
             throw config.invalid("dscp", "'" + value + "' is not 0-63 or one of EF, VA, DF, BE, CS0-CS7, AF11-AF43");
         }
         metrics = new MeterSet(config.meters(), config.tags());
-        metrics.counter("astaire.dscp.packets", "Packets whose DSCP was rewritten", null, Tags.of("result", "marked"), marked, LongAdder::sum);
-        metrics.counter("astaire.dscp.packets", "Packets that already had the DSCP", null, Tags.of("result", "unchanged"), unchanged, LongAdder::sum);
+        metrics.counter("astaire.dscp.packets", "Packets seen by the dscp function, by result: marked or unchanged",
+                null, Tags.of("result", "marked"), marked, LongAdder::sum);
+        metrics.counter("astaire.dscp.packets", "Packets seen by the dscp function, by result: marked or unchanged",
+                null, Tags.of("result", "unchanged"), unchanged, LongAdder::sum);
     }
 
     @Override

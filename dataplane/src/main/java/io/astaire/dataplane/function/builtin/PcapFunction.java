@@ -77,9 +77,12 @@ public final class PcapFunction implements ServiceFunction {
         file = Path.of(c.file());
         ring = new CaptureRing(slots, snapLength);
         metrics = new MeterSet(config.meters(), config.tags());
-        metrics.counter("astaire.pcap.packets", "Packets copied for the capture file", null, Tags.of("result", "captured"), captured, LongAdder::sum);
-        metrics.counter("astaire.pcap.packets", "Packets not captured: the ring was full", null, Tags.of("result", "skipped"), skipped, LongAdder::sum);
-        metrics.counter("astaire.pcap.packets", "Captured packets the file could not take", null, Tags.of("result", "failed"), failed, LongAdder::sum);
+        metrics.counter("astaire.pcap.packets", "Packets seen by the pcap function, by result: captured, skipped (ring full), failed (file not writable)",
+                null, Tags.of("result", "captured"), captured, LongAdder::sum);
+        metrics.counter("astaire.pcap.packets", "Packets seen by the pcap function, by result: captured, skipped (ring full), failed (file not writable)",
+                null, Tags.of("result", "skipped"), skipped, LongAdder::sum);
+        metrics.counter("astaire.pcap.packets", "Packets seen by the pcap function, by result: captured, skipped (ring full), failed (file not writable)",
+                null, Tags.of("result", "failed"), failed, LongAdder::sum);
     }
 
     @Override

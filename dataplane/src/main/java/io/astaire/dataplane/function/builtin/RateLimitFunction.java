@@ -93,8 +93,10 @@ public final class RateLimitFunction implements ServiceFunction {
         overflow = new TokenBucket(nanosPerToken, toleranceNanos);
 
         metrics = new MeterSet(config.meters(), config.tags());
-        metrics.counter("astaire.ratelimit.packets", "Packets within the rate", null, Tags.of("result", "passed"), passed, LongAdder::sum);
-        metrics.counter("astaire.ratelimit.packets", "Packets over the rate, dropped", null, Tags.of("result", "dropped"), dropped, LongAdder::sum);
+        metrics.counter("astaire.ratelimit.packets", "Packets seen by the rate limiter, by result: passed or dropped",
+                null, Tags.of("result", "passed"), passed, LongAdder::sum);
+        metrics.counter("astaire.ratelimit.packets", "Packets seen by the rate limiter, by result: passed or dropped",
+                null, Tags.of("result", "dropped"), dropped, LongAdder::sum);
         metrics.gauge("astaire.ratelimit.flows", "Per-flow buckets held", Tags.empty(), flows, ConcurrentHashMap::size);
     }
 

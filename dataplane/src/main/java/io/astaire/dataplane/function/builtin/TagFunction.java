@@ -50,9 +50,12 @@ public final class TagFunction implements ServiceFunction {
             throw config.invalid("text", "is " + tag.length + " bytes; at most 1024");
         }
         metrics = new MeterSet(config.meters(), config.tags());
-        metrics.counter("astaire.tag.packets", "UDP datagrams tagged", null, Tags.of("result", "tagged"), tagged, LongAdder::sum);
-        metrics.counter("astaire.tag.packets", "Packets passed untouched (not UDP, or fragments)", null, Tags.of("result", "passed"), passed, LongAdder::sum);
-        metrics.counter("astaire.tag.packets", "UDP datagrams dropped: no room to grow them", null, Tags.of("result", "no_room"), noRoom, LongAdder::sum);
+        metrics.counter("astaire.tag.packets", "Packets seen by the tag function, by result: tagged, passed (not UDP, or a fragment), no_room (dropped)",
+                null, Tags.of("result", "tagged"), tagged, LongAdder::sum);
+        metrics.counter("astaire.tag.packets", "Packets seen by the tag function, by result: tagged, passed (not UDP, or a fragment), no_room (dropped)",
+                null, Tags.of("result", "passed"), passed, LongAdder::sum);
+        metrics.counter("astaire.tag.packets", "Packets seen by the tag function, by result: tagged, passed (not UDP, or a fragment), no_room (dropped)",
+                null, Tags.of("result", "no_room"), noRoom, LongAdder::sum);
     }
 
     @Override
