@@ -17,10 +17,15 @@ public final class LocalFunction {
     final long[] counters;
 
     LocalFunction(String name, String kind, ServiceFunction function, int workers) {
+        this(name, kind, function, Counters.striped(workers, 2));
+    }
+
+    /** A new instance that goes on counting where {@code counters} left off (a reconfigured function). */
+    LocalFunction(String name, String kind, ServiceFunction function, long[] counters) {
         this.name = name;
         this.kind = kind;
         this.function = function;
-        this.counters = Counters.striped(workers, 2);
+        this.counters = counters;
     }
 
     public String name() {

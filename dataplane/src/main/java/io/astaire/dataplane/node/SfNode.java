@@ -275,7 +275,12 @@ public final class SfNode implements AutoCloseable {
             FunctionSpec old = functionSpecs.get(name);
             if (!spec.kind().equals(old.kind()) || !spec.config().equals(old.config())) {
                 LocalFunction fresh = instantiate(spec); // throws on bad config: the update is refused
-                replaced.put(name, functions.get(name));
+                LocalFunction before = functions.get(name);
+                if (spec.kind().equals(before.kind())) {
+                    // same meters (same tags): keep counting in the same stripes
+                    fresh = new LocalFunction(name, spec.kind(), fresh.function(), before.counters);
+                }
+                replaced.put(name, before);
                 functions.put(name, fresh);
                 functionSpecs.put(name, spec);
                 metrics.function(fresh);
@@ -354,6 +359,11 @@ public final class SfNode implements AutoCloseable {
 
     public HopResolver resolver() {
         return resolver;
+    }
+
+    /** The worker threads (for tests that watch them, such as allocation checks). */
+    List<Thread> workerThreads() {
+        return List.copyOf(threads);
     }
 
     /** Stops cleanly when the JVM is asked to exit (SIGTERM, Ctrl-C). */
