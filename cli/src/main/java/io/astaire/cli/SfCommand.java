@@ -2,6 +2,7 @@ package io.astaire.cli;
 
 import io.astaire.dataplane.config.ControllerTopologySource;
 import io.astaire.dataplane.config.FileTopologySource;
+import io.astaire.dataplane.config.NodeStatusReporter;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.function.FunctionConfigException;
 import io.astaire.dataplane.node.SfNode;
@@ -109,6 +110,14 @@ final class SfCommand implements Callable<Integer> {
             description = "How long a replica that answered ICMP unreachable gets no flows (default: ${DEFAULT-VALUE}).")
     String holdDown;
 
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "This node's name in the controller's node list (default: sf-<first function>-<host name>).")
+    String name;
+
+    @Option(names = "--report-interval", paramLabel = "DURATION", defaultValue = "10s",
+            description = "With --controller: how often the node reports its status and counters (default: ${DEFAULT-VALUE}).")
+    String reportInterval;
+
     /** Released to stop a node started from a test; the process stops it with SIGTERM/Ctrl-C. */
     final CountDownLatch stop = new CountDownLatch(1);
     volatile SfNode node;
@@ -155,8 +164,13 @@ final class SfCommand implements Callable<Integer> {
                 + ":" + node.metricsAddress().getPort() + "/metrics"));
         out.flush();
         SfNode running = node;
+        NodeStatusReporter reporter = controller == null ? null : new NodeStatusReporter(controller, nodeName(), "sf",
+                running.functionNames(), running::topologyVersion, running::counterSnapshot, duration("--report-interval", reportInterval));
         Thread hook = new Thread(() -> {
             stop.countDown();
+            if (reporter != null) {
+                reporter.close();
+            }
             running.close();
         }, "sf-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -170,8 +184,24 @@ final class SfCommand implements Callable<Integer> {
         } catch (IllegalStateException e) {
             return 0; // the JVM is shutting down: the hook closes the node
         }
+        if (reporter != null) {
+            reporter.close();
+        }
         running.close();
         return 0;
+    }
+
+    private String nodeName() {
+        if (name != null) {
+            return name;
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = Long.toString(ProcessHandle.current().pid());
+        }
+        return "sf-" + functions.getFirst() + "-" + host;
     }
 
     private void configure(SfNode.Builder b) {
@@ -231,6 +261,9 @@ final class SfCommand implements Callable<Integer> {
             throw new UsageError("--dns-min-ttl must be positive and at most --dns-max-ttl");
         }
         b.resolverOptions(new HopResolver.Options(min, max, duration("--replica-hold-down", holdDown)));
+        if (duration("--report-interval", reportInterval).isZero()) {
+            throw new UsageError("--report-interval must be positive");
+        }
     }
 
     private static HopAddress parseHop(String option, String text) {

@@ -361,6 +361,40 @@ public final class SfNode implements AutoCloseable {
         return resolver;
     }
 
+    /**
+     * The node's main counters by name (for the controller's node status): {@code datagrams},
+     * {@code forwarded}, {@code dropped.<reason>}, {@code <function>.processed}, {@code <function>.dropped}.
+     */
+    public Map<String, Long> counterSnapshot() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        out.put("datagrams", counters.sum(NodeCounters.DATAGRAMS));
+        long forwarded = 0;
+        for (PathStats p : pathStats.values().toArray(PathStats[]::new)) {
+            forwarded += p.sum(PathStats.PACKETS_OUT);
+        }
+        out.put("forwarded", forwarded);
+        long malformed = counters.sum(NodeCounters.TRUNCATED);
+        for (io.astaire.wire.WireError e : io.astaire.wire.WireError.values()) {
+            malformed += counters.malformedDrops(e);
+        }
+        out.put("dropped.malformed", malformed);
+        for (DropReason r : DropReason.values()) {
+            if (r != DropReason.MALFORMED) {
+                out.put("dropped." + r.label(), counters.drops(r));
+            }
+        }
+        for (LocalFunction f : functions.values().toArray(LocalFunction[]::new)) {
+            out.put(f.name() + ".processed", f.processed());
+            out.put(f.name() + ".dropped", f.dropped());
+        }
+        return out;
+    }
+
+    /** The names of the functions this node runs. */
+    public List<String> functionNames() {
+        return List.copyOf(functions.keySet());
+    }
+
     /** The worker threads (for tests that watch them, such as allocation checks). */
     List<Thread> workerThreads() {
         return List.copyOf(threads);
