@@ -47,25 +47,25 @@ final class K8sCommand implements Runnable {
         @Option(names = {"-o", "--output-dir"}, paramLabel = "DIR", description = "Write one file per object into DIR instead of a YAML stream to stdout.")
         Path outputDir;
 
-        @Option(names = {"-n", "--namespace"}, defaultValue = RenderOptions.DEFAULT_NAMESPACE, description = "Namespace of the chain's objects (default: ${DEFAULT-VALUE}).")
+        @Option(names = {"-n", "--namespace"}, paramLabel = "NS", defaultValue = RenderOptions.DEFAULT_NAMESPACE, description = "Namespace of the chain's objects (default: ${DEFAULT-VALUE}).")
         String namespace;
 
-        @Option(names = "--instance", defaultValue = RenderOptions.DEFAULT_INSTANCE, description = "app.kubernetes.io/instance label (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--instance", paramLabel = "NAME", defaultValue = RenderOptions.DEFAULT_INSTANCE, description = "app.kubernetes.io/instance label (default: ${DEFAULT-VALUE}).")
         String instance;
 
-        @Option(names = "--image", defaultValue = RenderOptions.DEFAULT_IMAGE, description = "Astaire container image (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--image", paramLabel = "IMAGE", defaultValue = RenderOptions.DEFAULT_IMAGE, description = "Astaire container image (default: ${DEFAULT-VALUE}).")
         String image;
 
         @Option(names = "--no-dnsmasq", description = "Leave out the node-local dnsmasq DaemonSet and the DNS_IP bootstrap.")
         boolean noDnsmasq;
 
-        @Option(names = "--dnsmasq-namespace", description = "Namespace of the dnsmasq DaemonSet, e.g. kube-system (default: the chain's).")
+        @Option(names = "--dnsmasq-namespace", paramLabel = "NS", description = "Namespace of the dnsmasq DaemonSet, e.g. kube-system (default: the chain's).")
         String dnsmasqNamespace;
 
-        @Option(names = "--dnsmasq-image", defaultValue = RenderOptions.DEFAULT_DNSMASQ_IMAGE, description = "dnsmasq image (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--dnsmasq-image", paramLabel = "IMAGE", defaultValue = RenderOptions.DEFAULT_DNSMASQ_IMAGE, description = "dnsmasq image (default: ${DEFAULT-VALUE}).")
         String dnsmasqImage;
 
-        @Option(names = "--cluster-dns", defaultValue = RenderOptions.DEFAULT_CLUSTER_DNS, description = "Cluster DNS service IP dnsmasq forwards cluster.local to (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--cluster-dns", paramLabel = "IP", defaultValue = RenderOptions.DEFAULT_CLUSTER_DNS, description = "Cluster DNS service IP dnsmasq forwards cluster.local to (default: ${DEFAULT-VALUE}).")
         String clusterDns;
 
         @Option(names = "--no-controller", description = "Leave out the controller (Deployment, Service, PVC, token Secret).")
@@ -77,10 +77,10 @@ final class K8sCommand implements Runnable {
         @Option(names = "--controller-token", paramLabel = "TOKEN", description = "The controller's API token (default: ASTAIRE_TOKEN, else 256 random bits per render).")
         String controllerToken;
 
-        @Option(names = "--controller-storage", defaultValue = "1Gi", description = "Size of the controller's database volume (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--controller-storage", paramLabel = "SIZE", defaultValue = "1Gi", description = "Size of the controller's database volume (default: ${DEFAULT-VALUE}).")
         String controllerStorage;
 
-        @Option(names = "--tun", defaultValue = RenderOptions.DEFAULT_TUN, description = "TUN device of the ingress and egress pods (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--tun", paramLabel = "NAME", defaultValue = RenderOptions.DEFAULT_TUN, description = "TUN device of the ingress and egress pods (default: ${DEFAULT-VALUE}).")
         String tun;
 
         @Option(names = "--underlay-mtu", paramLabel = "N", description = "Pod network MTU for the edges (default: they read it from the pod's interface).")

@@ -60,6 +60,7 @@ public record RenderOptions(
         require(!nodesFromController || controller, "--nodes-from-controller", "needs the controller (drop --no-controller)");
         require(controllerToken == null || controllerToken.length() >= 16, "--controller-token", "must be at least 16 characters");
         require(underlayMtu == null || (underlayMtu >= 1280 && underlayMtu <= 9216), "--underlay-mtu", "must be within 1280-9216, was " + underlayMtu);
+        require(validQuantity(controllerStorage), "--controller-storage", "'" + controllerStorage + "' is not a size such as 1Gi or 500Mi");
         require(tunName.length() <= 15 && !tunName.isBlank(), "--tun", "'" + tunName + "' must be 1-15 characters (an interface name)");
     }
 
@@ -92,6 +93,15 @@ public record RenderOptions(
     public RenderOptions withControllerToken(String token) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
                 controller, nodesFromController, token, controllerStorage, tunName, underlayMtu);
+    }
+
+    private static boolean validQuantity(String size) {
+        try {
+            return size != null && io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(
+                    new io.fabric8.kubernetes.api.model.Quantity(size)).signum() > 0;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static void require(boolean ok, String option, String problem) {

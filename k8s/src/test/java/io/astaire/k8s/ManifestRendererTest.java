@@ -318,6 +318,10 @@ class ManifestRendererTest {
         assertThatThrownBy(() -> RenderOptions.defaults().withNamespace("Not_A_Namespace")).hasMessageContaining("--namespace");
         assertThatThrownBy(() -> new RenderOptions("sfc", "astaire", "astaire:1", true, "sfc", "d", "10.96.0.300",
                 true, false, null, "1Gi", "astaire0", 1450)).hasMessageContaining("--cluster-dns");
+        assertThatThrownBy(() -> new RenderOptions("sfc", "astaire", "astaire:1", true, "sfc", "d", "10.96.0.10",
+                true, false, null, "lots", "astaire0", null)).hasMessageContaining("--controller-storage");
+        assertThatThrownBy(() -> new RenderOptions("sfc", "astaire", "astaire:1", true, "sfc", "d", "10.96.0.10",
+                true, false, null, "1Gi", "astaire0", 576)).hasMessageContaining("--underlay-mtu");
     }
 
     @Test
