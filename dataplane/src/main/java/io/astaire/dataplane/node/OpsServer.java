@@ -24,7 +24,8 @@ public final class OpsServer implements AutoCloseable {
         try {
             server = HttpServer.create(listen, 16);
         } catch (IOException e) {
-            throw new UncheckedIOException("--metrics-listen " + listen + ": cannot bind: " + e.getMessage(), e);
+            throw new UncheckedIOException("--metrics-listen " + listen + ": cannot bind: " + e.getMessage()
+                    + " (several nodes on one host each need their own --metrics-listen, or 'none')", e);
         }
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "astaire-ops-http");

@@ -203,6 +203,16 @@ public final class SfNode implements AutoCloseable {
     }
 
     private void openWorkers(InetSocketAddress listen) {
+        if (listen.getPort() != 0) {
+            // SO_REUSEPORT would let a second node on the same port silently take half the traffic:
+            // a plain bind first fails if anyone (another node included) already holds the port.
+            try (DatagramTransport probe = DatagramTransports.open(DatagramTransports.Kind.NIO,
+                    TransportOptions.defaults(listen).withReusePort(false))) {
+                probe.localAddress();
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("UDP " + listen + " is already in use (another node on this port?): " + e.getMessage(), e);
+            }
+        }
         InetSocketAddress bind = listen;
         int headroom = GpeNshPacket.HEADROOM_MD1 + 32;
         for (int i = 0; i < config.workers; i++) {

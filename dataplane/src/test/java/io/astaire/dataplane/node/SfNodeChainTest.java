@@ -231,6 +231,18 @@ class SfNodeChainTest {
     }
 
     @Test
+    void aSecondNodeOnTheSamePortFailsInsteadOfSharingItsTraffic() throws Exception {
+        Sink sink = track(new Sink("next", new InetSocketAddress("127.0.0.1", 0)));
+        int port = freePort();
+        SfNode.Builder builder = SfNode.builder()
+                .fixed(List.of("stamp"), HopAddress.parse("127.0.0.1:" + sink.address().getPort()))
+                .listen(new InetSocketAddress("127.0.0.1", port)).workers(2).functionFactory(TestFunctions::create);
+        track(builder.start());
+        org.assertj.core.api.Assertions.assertThatThrownBy(builder::start)
+                .hasMessageContaining("127.0.0.1:" + port).hasMessageContaining("already in use");
+    }
+
+    @Test
     void fixedModeAppliesTheKindsInOrderAndForwardsEverythingToNext() throws Exception {
         Sink sink = track(new Sink("next", new InetSocketAddress("127.0.0.1", 0)));
         SfNode node = track(SfNode.builder()
