@@ -1,6 +1,7 @@
 package io.astaire.dataplane.edge;
 
 import io.astaire.dataplane.config.ControllerTopologySource;
+import io.astaire.dataplane.config.NodeStatusReporter;
 import io.astaire.dataplane.config.FileTopologySource;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.resolve.DnsNameLookup;
@@ -12,6 +13,9 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +30,7 @@ public final class EdgeLauncher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeLauncher.class);
 
     private final TopologySource source;
+    private NodeStatusReporter reporter;
     private final EdgeNode node;
     private final OpsServer ops;
     private boolean closed;
@@ -69,7 +74,22 @@ public final class EdgeLauncher implements AutoCloseable {
             throw e;
         }
         LOG.info("{} serving /metrics, /healthz, /readyz on {}", config.role().label(), ops.address());
-        return new EdgeLauncher(source, node, ops);
+        EdgeLauncher launcher = new EdgeLauncher(source, node, ops);
+        if (source instanceof ControllerTopologySource controller) {
+            // Counters named <role>.<counter>, so 'astaire describe chain' shows them on the ingress/egress hop.
+            String role = config.role().label();
+            launcher.reporter = new NodeStatusReporter(controller.controller(), role + "@" + hostname(), role, List.of(),
+                    node::appliedVersion, () -> {
+                        Map<String, Long> m = new TreeMap<>();
+                        node.stats().asMap().forEach((k, v) -> {
+                            if (v != 0 || !(k.startsWith("drop_") || k.endsWith("_errors"))) {
+                                m.put(role + "." + k, v); // drop reasons only once they happen
+                            }
+                        });
+                        return m;
+                    }, Duration.ofSeconds(2));
+        }
+        return launcher;
     }
 
     /** Blocks until the JVM shuts down (SIGTERM/SIGINT), closing the edge on the way out. */
@@ -98,8 +118,23 @@ public final class EdgeLauncher implements AutoCloseable {
         }
         closed = true;
         LOG.info("{} stopping: {}", node.role().label(), node.stats().asMap());
+        if (reporter != null) {
+            reporter.close();
+        }
         ops.close();
         node.close();
         source.close();
+    }
+
+    private static String hostname() {
+        String h = System.getenv("HOSTNAME");
+        if (h != null && !h.isBlank()) {
+            return h;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "unknown-host";
+        }
     }
 }
