@@ -165,7 +165,11 @@ final class DemoCommand implements Callable<Integer> {
 
     private int summary(DemoRun run, PrintStream out, List<Hop.Sample> before) {
         DemoRun.Checks checks = run.check();
+        String described = run.describeChain();
         List<Hop.Sample> last = run.sample();
+        out.println();
+        out.println("The controller's view (astaire describe chain " + DemoTopology.CHAIN + ", counters the nodes report):");
+        described.lines().forEach(l -> out.println("  " + l));
         out.println();
         out.println("Summary (" + LocalTime.now().format(CLOCK) + "):");
         out.print(HopTable.render(last, before));

@@ -44,6 +44,7 @@ public final class DemoRun implements AutoCloseable {
     private final List<Hop> hops = Hop.all();
     private final ExecutorService scrapers = Executors.newVirtualThreadPerTaskExecutor();
     private volatile ChainLab chain;
+    private volatile LabNamespace controllerNs;
     private volatile boolean closed;
     private int step;
     private long startNanos;
@@ -113,6 +114,7 @@ public final class DemoRun implements AutoCloseable {
         out.println("        namespaces: " + namespacePrefix() + "{client,ingress,sf1,sf2,sf3,egress,server,fabric,controller}");
         out.println("        logs:       " + logDir());
         LabNamespace ctl = ControllerNamespace.attach(chain, DemoTopology.CONTROLLER_ADDRESS);
+        controllerNs = ctl;
 
         step("starting the controller (" + DemoTopology.controllerUrl() + ", SQLite in the log folder)");
         LabProcess controller = lab.start("controller", ctl, command("controller",
@@ -231,6 +233,19 @@ public final class DemoRun implements AutoCloseable {
         LabNamespace.Result denied = client.execResult(10, "curl", "-s", "-m", "2", "-o", "/dev/null",
                 "http://" + ChainLab.SERVER + ":" + DemoTopology.DENIED_PORT + "/");
         return new Checks(ping.ok(), pingLine, httpOk, httpLine, !denied.ok());
+    }
+
+    /**
+     * What the controller knows: {@code astaire describe chain demo} run in the controller's
+     * namespace (the nodes report their counters to it every 2 s).
+     */
+    public String describeChain() {
+        List<String> cmd = new ArrayList<>(astaire);
+        cmd.add(1, "-XX:TieredStopAtLevel=1");
+        cmd.addAll(List.of("describe", "chain", DemoTopology.CHAIN,
+                "--controller", "http://127.0.0.1:" + DemoTopology.CONTROLLER_PORT));
+        LabNamespace.Result r = controllerNs.execResult(60, cmd.toArray(String[]::new));
+        return r.ok() ? r.output() : "(astaire describe failed, exit " + r.exit() + ": " + r.output().strip() + ")";
     }
 
     /** Stops every process and deletes every namespace; safe to call twice and from a shutdown hook. */
