@@ -56,8 +56,8 @@ class DemoSmokeTest {
         assertThat(text).contains("Result: traffic went through every hop (5 of 5, both ways).")
                 .contains("ping:   ok").contains("http:   ok").contains("4194304 bytes");
         // The nodes report to the controller: describe shows each hop's own counters.
-        assertThat(text).containsPattern("255  acl .* sf-acl@\\S+ v1, .*acl\\.packets=[1-9]")
-                .containsPattern("count\\.packets=[1-9]").containsPattern("pass\\.packets=[1-9]")
+        assertThat(text).containsPattern("255  acl .* sf-acl\\S* v1, .*acl\\.processed=[1-9]")
+                .containsPattern("count\\.processed=[1-9]").containsPattern("pass\\.processed=[1-9]")
                 .containsPattern("ingress\\.delivered=[1-9]").containsPattern("egress\\.delivered=[1-9]");
         assertThat(text).contains("astaire demo: stopped").contains("deleted 9 namespaces");
         assertThat(namespacesOf(pid)).as("namespaces left by the demo (pid " + pid + ")").isEmpty();

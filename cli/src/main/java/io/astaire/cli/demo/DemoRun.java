@@ -143,7 +143,7 @@ public final class DemoRun implements AutoCloseable {
                 "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
         for (DemoTopology.Function f : DemoTopology.FUNCTIONS) {
             nodes.add(chain.startAstaire("sf-" + f.name(), f.role(), "sf", "--function", f.name(), "--controller", url,
-                    "--workers", "1", "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
+                    "--workers", "1", "--report-interval", "2s", "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
         }
         nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", EGRESS_TUN,
                 "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
