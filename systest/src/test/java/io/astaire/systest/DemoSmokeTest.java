@@ -91,6 +91,64 @@ class DemoSmokeTest {
         assertThat(text).doesNotContain("[1/6"); // nothing was built
     }
 
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void ctrlCRemovesEveryNamespaceAndProcess() throws Exception {
+        assumeTrue(isRoot(), "the demo needs root (network namespaces, TUN devices)");
+        Path jar = jar();
+        Path output = Files.createTempFile("astaire-demo-interrupt", ".out");
+        Process demo = new ProcessBuilder(java(), "-jar", jar.toString(), "demo", "--non-interactive", "--duration", "600")
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        long pid = demo.pid();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+            while (!Files.readString(output).contains("HOP ") && demo.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            String before = Files.readString(output);
+            assertThat(before).as("the demo got to its table:\n" + before).contains("HOP ");
+            assertThat(namespacesOf(pid)).hasSize(9);
+            Matcher logs = Pattern.compile("logs:\\s+(\\S+)").matcher(before);
+            assertThat(logs.find()).isTrue();
+            String logDir = logs.group(1);
+            assertThat(processesMentioning(logDir)).as("controller and http.server run from the log folder").isNotEmpty();
+
+            // Ctrl-C in a terminal is SIGINT to the demo (and its process group; here only the demo).
+            new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor(10, TimeUnit.SECONDS);
+            assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("the demo exits after SIGINT").isTrue();
+            String text = Files.readString(output);
+            System.out.println(text.substring(Math.max(0, text.length() - 600)));
+            assertThat(text).contains("stopping, removing everything it created").contains("deleted 9 namespaces");
+            assertThat(namespacesOf(pid)).as("namespaces left after SIGINT").isEmpty();
+            assertThat(processesMentioning(logDir)).as("processes left after SIGINT").isEmpty();
+            deleteTree(Path.of(logDir).getParent());
+        } finally {
+            if (demo.isAlive()) {
+                demo.destroy();
+                demo.waitFor(60, TimeUnit.SECONDS);
+            }
+            Files.deleteIfExists(output);
+        }
+    }
+
+    /** Pids of processes whose command line contains {@code text}. */
+    static List<Long> processesMentioning(String text) throws IOException {
+        List<Long> pids = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
+                    if (cmd.contains(text)) {
+                        pids.add(Long.parseLong(p.getFileName().toString()));
+                    }
+                } catch (IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return pids;
+    }
+
     static List<String> namespacesOf(long pid) throws IOException {
         Path dir = Path.of("/var/run/netns");
         if (!Files.isDirectory(dir)) {
