@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Macro benchmark: `astaire sf` (fixed mode, passthrough) against the C reference relay, one hop
+# and a 3-hop chain on loopback, in one session with the same pinning, through the shared
+# harness (../shared/bench: sfcgen -> hops -> sfcsink, orchestrated by sfcbench.py).
+#
+#   bench/macro.sh                      # full run (waits for a quiet machine), report at the end
+#   REPEAT=1 DURATION=2 bench/macro.sh  # quick check that everything works
+#
+# Steps: (a) saturation (--rate 0) of the C relay, (b) saturation of astaire-sf, (c) latency at
+# a fixed offered rate (default: half the lower of the two saturations, per hop count) for both,
+# with kernel receive timestamps (--kts). All runs go to one JSONL file; then
+# `sfcbench.py report` prints the Markdown table, and the JVM heap at exit of every astaire hop
+# is summarised from its GC log.
+#
+# Environment (defaults in brackets):
+#   SFC_BENCH        the harness folder [/work/shared/bench, else ../shared/bench next to the repo]
+#   SFC_BENCH_BIN    where sfcgen/sfcsink/udprelay are [built into a temp folder when unset]
+#   HOPS [1,3]  REPEAT [5]  DURATION [8] (s of traffic per run, at most 10)  WARMUP [3] (s
+#   between hop start and traffic: the JVM's start-up)  LAT_RATE [auto]  SIZE [64]
+#   SUT_CPU [1]  GEN_CPU [0]  (sfcbench pins generator and sink to GEN_CPU, every hop to SUT_CPU)
+#   WORKERS [1]      astaire sf --workers (one CPU for all hops: one worker each)
+#   JVM_OPTS         [-XX:+UseSerialGC -Xms64m -Xmx64m -XX:+AlwaysPreTouch -XX:TieredStopAtLevel=...
+#                     see below]
+#   OUT              JSONL file [bench/target/macro/macro-<date>.jsonl]
+#   STEPS [sat,lat]  which steps to run
+#   QUIET [15]       sfcbench --quiet: start a run only when the machine is below this % busy
+#   RETRIES [2]      sfcbench --retries: reruns of a run with too much background CPU
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+. "$here/bin/find-jdk" # sets JAVA_HOME to a JDK >= 25
+
+if [ -z "${SFC_BENCH:-}" ]; then
+  for d in /work/shared/bench "$here/../shared/bench" "$here/../../shared/bench"; do
+    if [ -f "$d/sfcbench.py" ]; then SFC_BENCH="$(cd "$d" && pwd)"; break; fi
+  done
+fi
+[ -n "${SFC_BENCH:-}" ] && [ -f "$SFC_BENCH/sfcbench.py" ] || { echo "macro.sh: set SFC_BENCH to the folder with sfcbench.py" >&2; exit 2; }
+
+if [ -z "${SFC_BENCH_BIN:-}" ]; then
+  SFC_BENCH_BIN="$(mktemp -d /tmp/sfcbench-bin.XXXXXX)"
+  echo "macro.sh: building the C tools into $SFC_BENCH_BIN" >&2
+  make -s -C "$SFC_BENCH" BIN="$SFC_BENCH_BIN" >&2
+fi
+export SFC_BENCH_BIN
+for t in sfcgen sfcsink udprelay; do
+  [ -x "$SFC_BENCH_BIN/$t" ] || { echo "macro.sh: $SFC_BENCH_BIN/$t missing (make -C $SFC_BENCH BIN=$SFC_BENCH_BIN)" >&2; exit 2; }
+done
+
+jar="$here/cli/target/astaire.jar"
+if [ ! -f "$jar" ]; then
+  echo "macro.sh: building $jar" >&2
+  ./mvnw -q -B -DskipTests package >&2
+fi
+
+HOPS="${HOPS:-1,3}"
+REPEAT="${REPEAT:-5}"
+DURATION="${DURATION:-8}"
+WARMUP="${WARMUP:-3}"
+SIZE="${SIZE:-64}"
+SUT_CPU="${SUT_CPU:-1}"
+GEN_CPU="${GEN_CPU:-0}"
+WORKERS="${WORKERS:-1}"
+QUIET="${QUIET:-15}"
+RETRIES="${RETRIES:-2}"
+STEPS="${STEPS:-sat,lat}"
+# A forwarder that allocates nothing per packet needs little heap: a small fixed one, touched up
+# front, and the serial collector (no GC threads competing for the one CPU the hops share).
+JVM_OPTS="${JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx64m -XX:+AlwaysPreTouch}"
+stamp="$(date +%Y%m%d-%H%M%S)"
+OUT="${OUT:-$here/bench/target/macro/macro-$stamp.jsonl}"
+mkdir -p "$(dirname "$OUT")"
+OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
+runs="$(dirname "$OUT")/runs-$stamp"
+gclogs="$runs/gc"
+mkdir -p "$gclogs"
+
+# {port}, {next_port}, {hop} are sfcbench's placeholders; %p is the JVM's (process id).
+sut_cmd="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED $JVM_OPTS \
+-Xlog:gc,gc+exit:file=$gclogs/hop{hop}-%p.log \
+-jar $jar sf --kind passthrough --listen 127.0.0.1:{port} --next 127.0.0.1:{next_port} \
+--metrics-listen none --workers $WORKERS"
+
+sfcbench() {
+  python3 "$SFC_BENCH/sfcbench.py" run --hops "$HOPS" --size "$SIZE" --repeat "$REPEAT" --duration "$DURATION" \
+    --warmup "$WARMUP" --sut-cpu "$SUT_CPU" --gen-cpu "$GEN_CPU" --sink-cpu "$GEN_CPU" --quiet "$QUIET" --retries "$RETRIES" \
+    --workdir "$runs" --out "$OUT" "$@"
+}
+
+{
+  echo "# $(date -Is) $(uname -r), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# JAVA_HOME=$JAVA_HOME ($("$JAVA_HOME/bin/java" -version 2>&1 | head -1))"
+  echo "# sut-cmd: $sut_cmd"
+} | tee "$runs/info.txt" >&2
+
+if [[ ",$STEPS," == *,sat,* ]]; then
+  echo "== saturation: C relay" >&2
+  sfcbench --sut relay --rate 0
+  echo "== saturation: astaire-sf" >&2
+  sfcbench --sut cmd --label astaire-sf --rate 0 --sut-cmd "$sut_cmd"
+fi
+
+# Half the lower saturation (median) of relay and astaire-sf for this hop count, in this file.
+half_saturation() {
+  python3 - "$OUT" "$1" <<'EOF'
+import json, statistics, sys
+out, hops = sys.argv[1], int(sys.argv[2])
+best = {}
+for line in open(out):
+    r = json.loads(line)
+    if "error" in r or r.get("noisy") or r["hops"] != hops or r["rate_target"] != 0:
+        continue
+    best.setdefault(r["label"], []).append(r["rx_pps"])
+meds = [statistics.median(v) for v in best.values()]
+print(int(min(meds) / 2 / 1000) * 1000 if meds else 0)
+EOF
+}
+
+if [[ ",$STEPS," == *,lat,* ]]; then
+  IFS=',' read -r -a hop_list <<< "$HOPS"
+  for h in "${hop_list[@]}"; do
+    rate="${LAT_RATE:-$(half_saturation "$h")}"
+    if [ "$rate" -le 0 ]; then
+      echo "macro.sh: no saturation figure for $h hop(s) to derive the latency rate from; set LAT_RATE" >&2
+      continue
+    fi
+    echo "== latency at $rate pps, $h hop(s): C relay, then astaire-sf (--kts)" >&2
+    HOPS="$h" sfcbench --sut relay --rate "$rate" --kts
+    HOPS="$h" sfcbench --sut cmd --label astaire-sf --rate "$rate" --kts --sut-cmd "$sut_cmd"
+  done
+fi
+
+echo >&2
+echo "results: $OUT" >&2
+python3 "$SFC_BENCH/sfcbench.py" report "$OUT"
+
+# The JVM's own view: heap in use when each astaire hop exited, and when its collections ran
+# (start-up allocates; a forwarder that allocates nothing per packet collects nothing after).
+python3 - "$gclogs" "$WARMUP" <<'EOF'
+import glob, os, re, sys
+files = sorted(glob.glob(os.path.join(sys.argv[1], "*.log")))
+if not files:
+    sys.exit(0)
+used, gcs, last = [], [], []
+for fn in files:
+    text = open(fn, errors="replace").read()
+    pauses = [float(t) for t in re.findall(r"^\[([0-9.]+)s\].*\bPause (?:Young|Full)\b", text, re.M)]
+    gcs.append(len(pauses))
+    last.append(max(pauses) if pauses else 0.0)
+    m = re.findall(r"(?:DefNew|Tenured|garbage-first heap|PSYoungGen|ParOldGen)\s+total (\d+)K, used (\d+)K", text)
+    if m:
+        used.append(sum(int(u) for _, u in m))
+print()
+print(f"JVM (astaire hops, {len(files)} processes): heap used at exit "
+      + (f"{min(used) // 1024}-{max(used) // 1024} MB" if used else "not logged")
+      + f"; collections per process {min(gcs)}-{max(gcs)}, the last at most {max(last):.1f} s after JVM start"
+      + f" (traffic starts >= {sys.argv[2]} s after the hops bound their sockets); GC logs in {sys.argv[1]}")
+EOF
