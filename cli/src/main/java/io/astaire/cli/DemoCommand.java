@@ -24,8 +24,9 @@ import picocli.CommandLine.Option;
         header = "Build a whole chain on this machine in network namespaces, send real traffic through it, show every hop live.",
         description = {
                 "Builds, on this machine, everything a chain needs, each part in its own network namespace:%n",
-                "  client 10.1.0.2 -> ingress [TUN] -> acl -> count -> pass -> egress [TUN] -> server 10.2.0.2%n",
-                "The ingress, the three function nodes and the egress are real 'astaire' processes (this jar) that "
+                "  client -> ingress [TUN] -> acl -> count -> pass -> egress [TUN] -> server%n",
+                "The client (10.1.0.2) and the server (10.2.0.2) are plain namespaces with plain tools. "
+                        + "The ingress, the three function nodes and the egress are real 'astaire' processes (this jar) that "
                         + "take the chain from a real controller (its own namespace, 10.99.0.100:8080) and talk NSH over "
                         + "VXLAN-GPE (UDP 4790) across a bridge. The client pings the server and downloads a file over "
                         + "HTTP from python3 -m http.server, again and again, and knocks on port 8023, which the acl "
@@ -39,15 +40,16 @@ import picocli.CommandLine.Option;
                         + "ping (iputils-ping) and /usr/bin/python3; it checks them first and names what is missing.%n"},
         footer = {"%nExamples:",
                 "  sudo astaire demo                          # live table until Ctrl-C",
-                "  sudo astaire demo --duration 30            # live table for 30 s, then a summary",
+                "  sudo astaire demo --duration 30            # 30 s live, then a summary",
                 "  sudo astaire demo --non-interactive --duration 10   # for scripts and CI",
                 "%nWhile it runs, look inside (the prefix is printed at start):",
                 "  ip netns list | grep astaire-",
-                "  ip netns exec <prefix>sf2 curl -s 127.0.0.1:9090/metrics | grep astaire_counter",
+                "  ip netns exec <prefix>sf2 curl -s 127.0.0.1:9090/metrics | grep counter",
                 "  ip netns exec <prefix>sf2 tcpdump -ni u0 udp port 4790      # NSH on the wire",
                 "  ip netns exec <prefix>controller java -jar astaire.jar describe chain demo",
-                "%nExit status: 0 traffic crossed every hop both ways; 1 it did not, or building failed;",
-                "2 the machine lacks something (the message says what). docs/demo.md has more."})
+                "%nExit status: 0 traffic crossed every hop both ways; 1 it did not, or building",
+                "failed; 2 the machine lacks something (the message says what).",
+                "docs/demo.md has the picture with every address, and how to clean up by hand."})
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--duration", paramLabel = "SECONDS",
