@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A quick, unscientific throughput probe (not a test; the lead's benchmark is the reference):
  * one fixed-mode passthrough node between a sendmmsg generator and a recvmmsg sink, all in this
- * process on loopback. Prints datagrams/s received by the sink.
+ * process on loopback. Prints datagrams/s received by the sink, and the workers' CPU time per
+ * packet (which says more than the rate on a shared, loaded machine).
  *
  * <pre>java -cp cli/target/astaire.jar:dataplane/target/test-classes --enable-native-access=ALL-UNNAMED \
  *   io.astaire.dataplane.node.ThroughputProbe [seconds] [workers] [transport] [payload]</pre>
@@ -59,18 +60,27 @@ public final class ThroughputProbe {
                 }
             });
             Thread.sleep(2000); // warm-up
+            var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            List<Thread> workerThreads = node.workerThreads();
+            long cpu0 = workerThreads.stream().mapToLong(t -> mx.getThreadCpuTime(t.threadId())).sum();
+            double handled0 = Metrics.value(node.scrape(), "astaire_sf_datagrams_received_total");
             long r0 = received.get();
             long s0 = sent.get();
             long t0 = System.nanoTime();
             Thread.sleep(seconds * 1000L);
             long r1 = received.get();
             long s1 = sent.get();
+            long cpu1 = workerThreads.stream().mapToLong(t -> mx.getThreadCpuTime(t.threadId())).sum();
+            double handled1 = Metrics.value(node.scrape(), "astaire_sf_datagrams_received_total");
             double secs = (System.nanoTime() - t0) / 1e9;
             running.set(false);
             rx.join();
             tx.join();
             System.out.printf("transport=%s workers=%d payload=%dB: offered %.0f pps, forwarded %.0f pps%n",
                     DatagramTransports.effective(kind), workers, payload, (s1 - s0) / secs, (r1 - r0) / secs);
+            double nsPerPacket = (cpu1 - cpu0) / Math.max(1, handled1 - handled0);
+            System.out.printf("worker CPU: %.0f ns per packet the node handled (about %.0f pps per fully used core)%n",
+                    nsPerPacket, 1e9 / nsPerPacket);
             System.out.println(node.scrape().lines().filter(l -> l.startsWith("astaire_sf_dropped") && !l.endsWith(" 0.0")).toList());
         } finally {
             sink.close();
