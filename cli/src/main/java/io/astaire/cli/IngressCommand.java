@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -84,15 +85,28 @@ final class IngressCommand implements Callable<Integer> {
                 description = "datagrams per system call (default ${DEFAULT-VALUE})")
         int batch;
 
+        @Option(names = "--name", paramLabel = "NAME",
+                description = "with --controller: this edge's name in the controller's node list (default: <role>@<host name>)")
+        String name;
+
+        @Option(names = "--report-interval", paramLabel = "DURATION", defaultValue = "2s",
+                description = "with --controller: how often the edge reports its status and counters (default: ${DEFAULT-VALUE})")
+        String reportInterval;
+
         @Option(names = "--transport", paramLabel = "KIND", defaultValue = "auto",
                 description = "UDP transport: auto, native (recvmmsg/sendmmsg) or nio (default ${DEFAULT-VALUE})")
         String transport;
 
         int run(EdgeRole role) {
-            String name = "astaire " + role.label();
+            String command = "astaire " + role.label();
             EdgeConfig config;
             InetSocketAddress metrics;
+            Duration interval;
             try {
+                interval = SfCommand.duration("--report-interval", reportInterval);
+                if (interval.isZero() || interval.isNegative()) {
+                    throw new IllegalArgumentException("--report-interval must be positive");
+                }
                 List<TunDevice.InterfaceAddress> addresses = new ArrayList<>();
                 for (String a : tunAddresses) {
                     IpPrefix p = IpPrefix.parse(a);
@@ -102,22 +116,22 @@ final class IngressCommand implements Callable<Integer> {
                         workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport));
                 metrics = socketAddress("--metrics-listen", metricsListen);
             } catch (IllegalArgumentException | UnknownHostException e) {
-                System.err.println(name + ": " + e.getMessage());
+                System.err.println(command + ": " + e.getMessage());
                 return 2;
             }
             try {
                 EdgeLauncher launcher = EdgeLauncher.start(config,
-                        EdgeLauncher.topologySource(source.topology, source.controller), metrics);
+                        EdgeLauncher.topologySource(source.topology, source.controller), metrics, name, interval);
                 launcher.runUntilShutdown();
                 return 0;
             } catch (ModelException e) {
-                System.err.println(name + ": the topology is not usable: " + e.getMessage());
+                System.err.println(command + ": the topology is not usable: " + e.getMessage());
                 return 2;
             } catch (TunException e) {
-                System.err.println(name + ": " + e.getMessage());
+                System.err.println(command + ": " + e.getMessage());
                 return 3;
             } catch (RuntimeException e) {
-                System.err.println(name + ": cannot start: " + e.getMessage());
+                System.err.println(command + ": cannot start: " + e.getMessage());
                 return 1;
             }
         }

@@ -78,8 +78,10 @@ class ControllerDrivenChainTest {
 
         List<LabProcess> nodes = new ArrayList<>();
         nodes.add(chain.startAstaire("sf-acl", "sf1", "sf", "--function", "acl", "--controller", url, "--workers", "1"));
-        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0"));
-        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0"));
+        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0",
+                "--name", "edge-in", "--report-interval", "1s"));
+        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0",
+                "--name", "edge-out", "--report-interval", "1s"));
         for (LabProcess p : nodes) {
             chain.awaitReady(p, 9090, 60);
         }
@@ -106,6 +108,20 @@ class ControllerDrivenChainTest {
         for (LabProcess p : nodes) {
             assertThat(p.isAlive()).as(p.name()).isTrue();
         }
+        // The edges report to the controller: role, the version they applied, their counters.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        String reports = "";
+        while (System.nanoTime() < deadline) {
+            reports = fabric.execResult(10, "curl", "-sS", url + "/api/v1/nodes").output();
+            if (reports.contains("\"name\":\"edge-in\",\"role\":\"ingress\",\"functions\":[],\"appliedVersion\":3")
+                    && reports.contains("\"name\":\"edge-out\",\"role\":\"egress\",\"functions\":[],\"appliedVersion\":3")) {
+                break;
+            }
+            sleep(300);
+        }
+        System.out.println("GET /api/v1/nodes: " + reports);
+        assertThat(reports).contains("\"name\":\"edge-in\",\"role\":\"ingress\",\"functions\":[],\"appliedVersion\":3",
+                "\"name\":\"edge-out\",\"role\":\"egress\",\"functions\":[],\"appliedVersion\":3", "drop_no_match");
     }
 
     private static void put(LabNamespace ns, Path work, String url, String yaml) throws Exception {

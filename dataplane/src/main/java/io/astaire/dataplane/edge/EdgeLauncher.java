@@ -51,6 +51,15 @@ public final class EdgeLauncher implements AutoCloseable {
 
     /** Starts the edge and its operations endpoint. */
     public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen) {
+        return start(config, source, metricsListen, null, Duration.ofSeconds(2));
+    }
+
+    /**
+     * Starts the edge; with a controller source it reports to the controller as {@code name}
+     * (null: {@code <role>@<host name>}) every {@code reportInterval}.
+     */
+    public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen,
+                                     String name, Duration reportInterval) {
         HopResolver resolver = new HopResolver(new DnsNameLookup(null, DnsNameLookup.Family.BOTH, Duration.ofSeconds(2)),
                 HopResolver.Options.defaults());
         EdgeNode node;
@@ -78,7 +87,7 @@ public final class EdgeLauncher implements AutoCloseable {
         if (source instanceof ControllerTopologySource controller) {
             // Counters named <role>.<counter>, so 'astaire describe chain' shows them on the ingress/egress hop.
             String role = config.role().label();
-            launcher.reporter = new NodeStatusReporter(controller.controller(), role + "@" + hostname(), role, List.of(),
+            launcher.reporter = new NodeStatusReporter(controller.controller(), name != null ? name : role + "@" + hostname(), role, List.of(),
                     node::appliedVersion, () -> {
                         Map<String, Long> m = new TreeMap<>();
                         node.stats().asMap().forEach((k, v) -> {
@@ -87,7 +96,7 @@ public final class EdgeLauncher implements AutoCloseable {
                             }
                         });
                         return m;
-                    }, Duration.ofSeconds(2));
+                    }, reportInterval);
         }
         return launcher;
     }
