@@ -90,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
             err.println("astaire demo: --refresh must be within 0.2-60 seconds, was " + refresh);
             return 2;
         }
-        boolean live = !nonInteractive && System.console() != null;
+        boolean live = !nonInteractive && System.console() != null && System.console().isTerminal();
         long seconds = duration != null ? duration : (live ? Long.MAX_VALUE / 2_000_000_000L : 20);
         Path root;
         try {
