@@ -125,8 +125,10 @@ class LiveUpdateTest {
         assertThat(betaAtSf1).as("sf1 (mark-a) now carries chain beta (SPI 3)").isPositive();
         // The moving flow may lose the datagrams sent while the ingress already uses the new path
         // and sf1 does not know it yet: each node applies the version on its own. Shown, not hidden.
-        report.add("sf1 drops after the chain change: "
-                + PromSamples.parse(metrics(chain, "sf1")).nonZeroBy("astaire_sf_dropped_packets_total", "reason", "detail"));
+        for (String role : List.of("sf1", "sf2", "sf3", "sf4")) {
+            report.add(role + " drops after the chain change: "
+                    + PromSamples.parse(metrics(chain, role)).nonZeroBy("astaire_sf_dropped_packets_total", "reason", "detail"));
+        }
         sleep(1000);
 
         // (c) The controller stops: the nodes keep their tables and keep forwarding.
