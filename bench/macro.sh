@@ -22,7 +22,8 @@
 #   JVM_OPTS         [-XX:+UseSerialGC -Xms64m -Xmx64m -XX:+AlwaysPreTouch -XX:TieredStopAtLevel=...
 #                     see below]
 #   OUT              JSONL file [bench/target/macro/macro-<date>.jsonl]
-#   STEPS [sat,lat]  which steps to run
+#   STEPS [sat,lat,jmh]  which steps to run (jmh: WireBenchmark and ForwardPathBenchmark with
+#                    -prof gc, pinned to SUT_CPU like a hop; JMH_ARGS adds JMH options)
 #   QUIET [15]       sfcbench --quiet: start a run only when the machine is below this % busy
 #   RETRIES [2]      sfcbench --retries: reruns of a run with too much background CPU
 set -euo pipefail
@@ -49,8 +50,9 @@ for t in sfcgen sfcsink udprelay; do
 done
 
 jar="$here/cli/target/astaire.jar"
-if [ ! -f "$jar" ]; then
-  echo "macro.sh: building $jar" >&2
+jmh_jar="$here/bench/target/benchmarks.jar"
+if [ ! -f "$jar" ] || [ ! -f "$jmh_jar" ]; then
+  echo "macro.sh: building $jar and $jmh_jar" >&2
   ./mvnw -q -B -DskipTests package >&2
 fi
 
@@ -64,7 +66,7 @@ GEN_CPU="${GEN_CPU:-0}"
 WORKERS="${WORKERS:-1}"
 QUIET="${QUIET:-15}"
 RETRIES="${RETRIES:-2}"
-STEPS="${STEPS:-sat,lat}"
+STEPS="${STEPS:-sat,lat,jmh}"
 # A forwarder that allocates nothing per packet needs little heap: a small fixed one, touched up
 # front, and the serial collector (no GC threads competing for the one CPU the hops share).
 JVM_OPTS="${JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx64m -XX:+AlwaysPreTouch}"
@@ -78,7 +80,7 @@ mkdir -p "$gclogs"
 
 # {port}, {next_port}, {hop} are sfcbench's placeholders; %p is the JVM's (process id).
 sut_cmd="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED $JVM_OPTS \
--Xlog:gc,gc+exit:file=$gclogs/hop{hop}-%p.log \
+-Xlog:gc,gc+exit:file=$gclogs/hop{hop}-%p.log:time,uptime \
 -jar $jar sf --kind passthrough --listen 127.0.0.1:{port} --next 127.0.0.1:{next_port} \
 --metrics-listen none --workers $WORKERS"
 
@@ -131,29 +133,50 @@ if [[ ",$STEPS," == *,lat,* ]]; then
   done
 fi
 
+if [[ ",$STEPS," == *,jmh,* ]]; then
+  echo "== JMH (pinned to CPU $SUT_CPU): per-datagram work without system calls, bytes allocated per op" >&2
+  # shellcheck disable=SC2086
+  taskset -c "$SUT_CPU" "$JAVA_HOME/bin/java" -jar "$jmh_jar" 'WireBenchmark|ForwardPathBenchmark' -prof gc \
+    -rf json -rff "$runs/jmh.json" ${JMH_ARGS:-} > "$runs/jmh.txt" 2>&1 || { tail -20 "$runs/jmh.txt" >&2; exit 1; }
+fi
+
 echo >&2
 echo "results: $OUT" >&2
 python3 "$SFC_BENCH/sfcbench.py" report "$OUT"
 
-# The JVM's own view: heap in use when each astaire hop exited, and when its collections ran
-# (start-up allocates; a forwarder that allocates nothing per packet collects nothing after).
-python3 - "$gclogs" "$WARMUP" <<'EOF'
-import glob, os, re, sys
+# The JVM's own view: heap in use when each astaire hop exited, and whether any collection ran
+# while traffic flowed (start-up allocates; a forwarder that allocates nothing per packet never
+# collects after). A run's traffic window is [ts - wall_s, ts] in the JSONL.
+python3 - "$gclogs" "$OUT" <<'EOF'
+import datetime, glob, json, os, re, sys
 files = sorted(glob.glob(os.path.join(sys.argv[1], "*.log")))
 if not files:
     sys.exit(0)
-used, gcs, last = [], [], []
+windows, packets = [], 0
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    if r.get("label") == "astaire-sf" and "error" not in r:
+        end = datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S").timestamp() + 1
+        windows.append((end - r["wall_s"] - 1, end))
+        packets += r["received"] * r["hops"]
+used, gcs, during = [], 0, 0
 for fn in files:
     text = open(fn, errors="replace").read()
-    pauses = [float(t) for t in re.findall(r"^\[([0-9.]+)s\].*\bPause (?:Young|Full)\b", text, re.M)]
-    gcs.append(len(pauses))
-    last.append(max(pauses) if pauses else 0.0)
+    for stamp in re.findall(r"^\[([0-9T:.+-]+)\]\[[0-9.]+s\].*\bPause (?:Young|Full)\b", text, re.M):
+        gcs += 1
+        t = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+        during += any(lo <= t <= hi for lo, hi in windows)
     m = re.findall(r"(?:DefNew|Tenured|garbage-first heap|PSYoungGen|ParOldGen)\s+total (\d+)K, used (\d+)K", text)
     if m:
         used.append(sum(int(u) for _, u in m))
 print()
 print(f"JVM (astaire hops, {len(files)} processes): heap used at exit "
-      + (f"{min(used) // 1024}-{max(used) // 1024} MB" if used else "not logged")
-      + f"; collections per process {min(gcs)}-{max(gcs)}, the last at most {max(last):.1f} s after JVM start"
-      + f" (traffic starts >= {sys.argv[2]} s after the hops bound their sockets); GC logs in {sys.argv[1]}")
+      + (f"{min(used) / 1024:.1f}-{max(used) / 1024:.1f} MB" if used else "not logged")
+      + f"; {gcs} collections in all, {during} of them while traffic flowed"
+      + f" ({packets} datagrams forwarded by astaire hops); GC logs in {sys.argv[1]}")
 EOF
+
+if [ -f "$runs/jmh.txt" ]; then
+  echo
+  grep -E '^(Benchmark |ForwardPathBenchmark|WireBenchmark|TransportBenchmark)' "$runs/jmh.txt" || true
+fi
