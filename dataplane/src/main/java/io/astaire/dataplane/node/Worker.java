@@ -5,6 +5,7 @@ import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.Verdict;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ReplicaSet;
+import io.astaire.dataplane.sys.Libc;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.Endpoint;
 import io.astaire.dataplane.transport.PacketBatch;
@@ -26,8 +27,6 @@ import org.slf4j.LoggerFactory;
 final class Worker implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
-    private static final int ECONNREFUSED = 111;
-    private static final int EHOSTUNREACH = 113;
 
     private final int index;
     private final DatagramTransport transport;
@@ -52,7 +51,7 @@ final class Worker implements Runnable {
         this.latency = latency;
         this.batch = batch;
         this.unreachable = (destination, errno) -> {
-            if (errno == ECONNREFUSED || errno == EHOSTUNREACH) {
+            if (errno == Libc.ECONNREFUSED || errno == Libc.EHOSTUNREACH) {
                 resolver.markUnreachable(destination);
             }
         };

@@ -1,7 +1,21 @@
 package io.astaire.dataplane.transport;
 
+import static io.astaire.dataplane.sys.Libc.AF_INET;
+import static io.astaire.dataplane.sys.Libc.AF_INET6;
+import static io.astaire.dataplane.sys.Libc.EAGAIN;
+import static io.astaire.dataplane.sys.Libc.ECONNREFUSED;
+import static io.astaire.dataplane.sys.Libc.EHOSTDOWN;
+import static io.astaire.dataplane.sys.Libc.EHOSTUNREACH;
+import static io.astaire.dataplane.sys.Libc.EINTR;
+import static io.astaire.dataplane.sys.Libc.ENETUNREACH;
+import static io.astaire.dataplane.sys.Libc.ENOBUFS;
+import static io.astaire.dataplane.sys.Libc.SOCK_DGRAM;
+import static io.astaire.dataplane.sys.Libc.errno;
+import static io.astaire.dataplane.sys.Libc.newCallState;
+import static io.astaire.dataplane.sys.Libc.strerror;
 import static io.astaire.dataplane.transport.LinuxSockets.*;
 
+import io.astaire.dataplane.sys.Libc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -70,7 +84,7 @@ public final class LinuxDatagramTransport implements DatagramTransport {
             return false;
         }
         try {
-            return LinuxSockets.SOCKET != null;
+            return LinuxSockets.RECVMMSG != null; // links libc (through Libc) on first use
         } catch (Throwable t) {
             return false;
         }
@@ -82,7 +96,7 @@ public final class LinuxDatagramTransport implements DatagramTransport {
         int family = bind.getAddress() instanceof Inet6Address ? AF_INET6 : AF_INET;
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment cs = newCallState(tmp);
-            int fd = (int) SOCKET.invokeExact(cs, family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            int fd = Libc.socket(cs, family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             if (fd < 0) {
                 throw failure("socket", errno(cs));
             }
@@ -124,7 +138,7 @@ public final class LinuxDatagramTransport implements DatagramTransport {
                 }
                 return new LinuxDatagramTransport(fd, family, bound);
             } catch (RuntimeException | Error e) {
-                int ignored = (int) CLOSE.invokeExact(cs, fd);
+                Libc.close(fd);
                 throw e;
             }
         } catch (RuntimeException | Error e) {
@@ -417,9 +431,8 @@ public final class LinuxDatagramTransport implements DatagramTransport {
             return;
         }
         fdReleased = true;
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment cs = newCallState(tmp);
-            int ignored = (int) CLOSE.invokeExact(cs, fd);
+        try {
+            Libc.close(fd);
         } catch (Throwable t) {
             // nothing more to do
         }

@@ -1,5 +1,6 @@
 package io.astaire.dataplane.tun;
 
+import io.astaire.dataplane.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -31,7 +32,7 @@ public final class InterfaceControl {
     public static int mtu(String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = ifreq(arena, name);
-            ioctl(arena, LibC.AF_INET, SIOCGIFMTU, ifr, "read the MTU of " + name);
+            ioctl(arena, Libc.AF_INET, SIOCGIFMTU, ifr, "read the MTU of " + name);
             return ifr.get(ValueLayout.JAVA_INT, 16);
         }
     }
@@ -41,7 +42,7 @@ public final class InterfaceControl {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = ifreq(arena, name);
             ifr.set(ValueLayout.JAVA_INT, 16, mtu);
-            ioctl(arena, LibC.AF_INET, SIOCSIFMTU, ifr, "set the MTU of " + name + " to " + mtu);
+            ioctl(arena, Libc.AF_INET, SIOCSIFMTU, ifr, "set the MTU of " + name + " to " + mtu);
         }
     }
 
@@ -49,11 +50,11 @@ public final class InterfaceControl {
     public static void up(String name, boolean up) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = ifreq(arena, name);
-            ioctl(arena, LibC.AF_INET, SIOCGIFFLAGS, ifr, "read the flags of " + name);
+            ioctl(arena, Libc.AF_INET, SIOCGIFFLAGS, ifr, "read the flags of " + name);
             short flags = ifr.get(ValueLayout.JAVA_SHORT, 16);
             flags = (short) (up ? flags | IFF_UP : flags & ~IFF_UP);
             ifr.set(ValueLayout.JAVA_SHORT, 16, flags);
-            ioctl(arena, LibC.AF_INET, SIOCSIFFLAGS, ifr, "bring " + name + (up ? " up" : " down"));
+            ioctl(arena, Libc.AF_INET, SIOCSIFFLAGS, ifr, "bring " + name + (up ? " up" : " down"));
         }
     }
 
@@ -61,7 +62,7 @@ public final class InterfaceControl {
     public static boolean isUp(String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = ifreq(arena, name);
-            ioctl(arena, LibC.AF_INET, SIOCGIFFLAGS, ifr, "read the flags of " + name);
+            ioctl(arena, Libc.AF_INET, SIOCGIFFLAGS, ifr, "read the flags of " + name);
             return (ifr.get(ValueLayout.JAVA_SHORT, 16) & IFF_UP) != 0;
         }
     }
@@ -70,7 +71,7 @@ public final class InterfaceControl {
     public static int index(String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = ifreq(arena, name);
-            ioctl(arena, LibC.AF_INET, SIOCGIFINDEX, ifr, "find interface " + name);
+            ioctl(arena, Libc.AF_INET, SIOCGIFINDEX, ifr, "find interface " + name);
             return ifr.get(ValueLayout.JAVA_INT, 16);
         }
     }
@@ -87,12 +88,12 @@ public final class InterfaceControl {
                 }
                 MemorySegment ifr = ifreq(arena, name);
                 sockaddrIn(ifr, address.getAddress());
-                ioctl(arena, LibC.AF_INET, SIOCSIFADDR, ifr, "assign " + address.getHostAddress() + " to " + name);
+                ioctl(arena, Libc.AF_INET, SIOCSIFADDR, ifr, "assign " + address.getHostAddress() + " to " + name);
                 int mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
                 byte[] m = {(byte) (mask >>> 24), (byte) (mask >>> 16), (byte) (mask >>> 8), (byte) mask};
                 MemorySegment ifm = ifreq(arena, name);
                 sockaddrIn(ifm, m);
-                ioctl(arena, LibC.AF_INET, SIOCSIFNETMASK, ifm, "set the netmask of " + name + " to /" + prefixLength);
+                ioctl(arena, Libc.AF_INET, SIOCSIFNETMASK, ifm, "set the netmask of " + name + " to /" + prefixLength);
             } else {
                 if (prefixLength < 0 || prefixLength > 128) {
                     throw new IllegalArgumentException("IPv6 prefix length " + prefixLength + " is outside 0-128");
@@ -102,13 +103,13 @@ public final class InterfaceControl {
                 MemorySegment.copy(address.getAddress(), 0, req, ValueLayout.JAVA_BYTE, 0, 16);
                 req.set(ValueLayout.JAVA_INT, 16, prefixLength);
                 req.set(ValueLayout.JAVA_INT, 20, ifindex);
-                ioctl(arena, LibC.AF_INET6, SIOCSIFADDR, req, "assign " + address.getHostAddress() + " to " + name);
+                ioctl(arena, Libc.AF_INET6, SIOCSIFADDR, req, "assign " + address.getHostAddress() + " to " + name);
             }
         }
     }
 
     private static void sockaddrIn(MemorySegment ifr, byte[] addr) {
-        ifr.set(ValueLayout.JAVA_SHORT, 16, (short) LibC.AF_INET); // sa_family is host order
+        ifr.set(ValueLayout.JAVA_SHORT, 16, (short) Libc.AF_INET); // sa_family is host order
         MemorySegment.copy(addr, 0, ifr, ValueLayout.JAVA_BYTE, 20, 4);
     }
 
@@ -123,26 +124,26 @@ public final class InterfaceControl {
     }
 
     private static void ioctl(Arena arena, int family, long request, MemorySegment arg, String what) {
-        MemorySegment state = LibC.newCallState(arena);
-        int sock = LibC.socket(state, family, LibC.SOCK_DGRAM, 0);
+        MemorySegment state = Libc.newCallState(arena);
+        int sock = Libc.socket(state, family, Libc.SOCK_DGRAM, 0);
         if (sock < 0) {
-            int errno = LibC.errno(state);
-            throw new TunException("cannot " + what + ": socket() failed: " + LibC.strerror(errno), errno);
+            int errno = Libc.errno(state);
+            throw new TunException("cannot " + what + ": socket() failed: " + Libc.strerror(errno), errno);
         }
         try {
-            if (LibC.ioctl(state, sock, request, arg) < 0) {
-                int errno = LibC.errno(state);
-                throw new TunException("cannot " + what + ": " + LibC.strerror(errno) + hint(errno), errno);
+            if (TunLibc.ioctl(state, sock, request, arg) < 0) {
+                int errno = Libc.errno(state);
+                throw new TunException("cannot " + what + ": " + Libc.strerror(errno) + hint(errno), errno);
             }
         } finally {
-            LibC.close(sock);
+            Libc.close(sock);
         }
     }
 
     static String hint(int errno) {
         return switch (errno) {
-            case LibC.EPERM, LibC.EACCES -> " (needs root or the CAP_NET_ADMIN capability; in Kubernetes add NET_ADMIN to the container's securityContext)";
-            case LibC.ENODEV, LibC.ENXIO -> " (no such interface in this network namespace)";
+            case Libc.EPERM, Libc.EACCES -> " (needs root or the CAP_NET_ADMIN capability; in Kubernetes add NET_ADMIN to the container's securityContext)";
+            case Libc.ENODEV, Libc.ENXIO -> " (no such interface in this network namespace)";
             default -> "";
         };
     }

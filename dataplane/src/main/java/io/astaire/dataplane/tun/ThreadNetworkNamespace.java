@@ -1,5 +1,6 @@
 package io.astaire.dataplane.tun;
 
+import io.astaire.dataplane.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -22,23 +23,23 @@ public final class ThreadNetworkNamespace {
         }
         Path file = NETNS_DIR.resolve(name);
         if (!Files.exists(file)) {
-            throw new TunException("no network namespace " + name + " (" + file + " does not exist)", LibC.ENOENT);
+            throw new TunException("no network namespace " + name + " (" + file + " does not exist)", Libc.ENOENT);
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = LibC.newCallState(arena);
-            int fd = LibC.open(state, arena.allocateFrom(file.toString()), LibC.O_RDONLY | LibC.O_CLOEXEC);
+            MemorySegment state = Libc.newCallState(arena);
+            int fd = TunLibc.open(state, arena.allocateFrom(file.toString()), TunLibc.O_RDONLY | TunLibc.O_CLOEXEC);
             if (fd < 0) {
-                int errno = LibC.errno(state);
-                throw new TunException("cannot open " + file + ": " + LibC.strerror(errno), errno);
+                int errno = Libc.errno(state);
+                throw new TunException("cannot open " + file + ": " + Libc.strerror(errno), errno);
             }
             try {
-                if (LibC.setns(state, fd, LibC.CLONE_NEWNET) < 0) {
-                    int errno = LibC.errno(state);
-                    throw new TunException("cannot enter network namespace " + name + ": " + LibC.strerror(errno)
+                if (TunLibc.setns(state, fd, TunLibc.CLONE_NEWNET) < 0) {
+                    int errno = Libc.errno(state);
+                    throw new TunException("cannot enter network namespace " + name + ": " + Libc.strerror(errno)
                             + InterfaceControl.hint(errno), errno);
                 }
             } finally {
-                LibC.close(fd);
+                Libc.close(fd);
             }
         }
     }

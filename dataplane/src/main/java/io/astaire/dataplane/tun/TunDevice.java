@@ -1,5 +1,6 @@
 package io.astaire.dataplane.tun;
 
+import io.astaire.dataplane.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -50,28 +51,28 @@ public final class TunDevice implements AutoCloseable {
         int opened = 0;
         String actualName = name;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = LibC.newCallState(arena);
+            MemorySegment state = Libc.newCallState(arena);
             MemorySegment path = arena.allocateFrom(CLONE_DEVICE);
             short flags = (short) (IFF_TUN | IFF_NO_PI | (queueCount > 1 ? IFF_MULTI_QUEUE : 0));
             for (; opened < queueCount; opened++) {
-                int fd = LibC.open(state, path, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+                int fd = TunLibc.open(state, path, TunLibc.O_RDWR | TunLibc.O_NONBLOCK | TunLibc.O_CLOEXEC);
                 if (fd < 0) {
-                    int errno = LibC.errno(state);
+                    int errno = Libc.errno(state);
                     throw new TunException(openProblem(errno), errno);
                 }
                 fds[opened] = fd;
                 MemorySegment ifr = InterfaceControl.ifreq(arena, name);
                 ifr.set(ValueLayout.JAVA_SHORT, 16, flags);
-                if (LibC.ioctl(state, fd, TUNSETIFF, ifr) < 0) {
-                    int errno = LibC.errno(state);
-                    LibC.close(fd);
+                if (TunLibc.ioctl(state, fd, TUNSETIFF, ifr) < 0) {
+                    int errno = Libc.errno(state);
+                    Libc.close(fd);
                     throw new TunException(setIffProblem(name, errno, queueCount), errno);
                 }
                 actualName = ifr.getString(0, StandardCharsets.US_ASCII);
             }
         } catch (RuntimeException e) {
             for (int i = 0; i < opened; i++) {
-                LibC.close(fds[i]);
+                Libc.close(fds[i]);
             }
             throw e;
         }
@@ -101,25 +102,25 @@ public final class TunDevice implements AutoCloseable {
     public record InterfaceAddress(InetAddress address, int prefixLength) {}
 
     private static String openProblem(int errno) {
-        String why = LibC.strerror(errno);
+        String why = Libc.strerror(errno);
         return switch (errno) {
-            case LibC.ENOENT -> "cannot open " + CLONE_DEVICE + ": " + why
+            case Libc.ENOENT -> "cannot open " + CLONE_DEVICE + ": " + why
                     + " (load the tun module with 'modprobe tun'; in a container mount the host's /dev/net/tun)";
-            case LibC.EACCES, LibC.EPERM -> "cannot open " + CLONE_DEVICE + ": " + why
+            case Libc.EACCES, Libc.EPERM -> "cannot open " + CLONE_DEVICE + ": " + why
                     + " (run as root or grant CAP_NET_ADMIN; in Kubernetes add NET_ADMIN to the securityContext)";
-            case LibC.ENODEV, LibC.ENXIO -> "cannot open " + CLONE_DEVICE + ": " + why + " (the kernel has no TUN support: modprobe tun)";
+            case Libc.ENODEV, Libc.ENXIO -> "cannot open " + CLONE_DEVICE + ": " + why + " (the kernel has no TUN support: modprobe tun)";
             default -> "cannot open " + CLONE_DEVICE + ": " + why;
         };
     }
 
     private static String setIffProblem(String name, int errno, int queues) {
-        String why = LibC.strerror(errno);
+        String why = Libc.strerror(errno);
         return switch (errno) {
-            case LibC.EPERM, LibC.EACCES -> "cannot create TUN device " + name + ": " + why
+            case Libc.EPERM, Libc.EACCES -> "cannot create TUN device " + name + ": " + why
                     + " (needs root or the CAP_NET_ADMIN capability; in Kubernetes add NET_ADMIN to the container's securityContext)";
-            case LibC.EBUSY -> "cannot attach to TUN device " + name + ": " + why
+            case Libc.EBUSY -> "cannot attach to TUN device " + name + ": " + why
                     + " (another process holds it; a single-queue device accepts one reader)";
-            case LibC.EINVAL -> "cannot attach to device " + name + ": " + why
+            case Libc.EINVAL -> "cannot attach to device " + name + ": " + why
                     + " (an interface of that name exists but is not a TUN device"
                     + (queues > 1 ? " with multi-queue support: create it with 'ip tuntap add dev " + name + " mode tun multi_queue'" : " opened single-queue")
                     + ", or the name is taken)";

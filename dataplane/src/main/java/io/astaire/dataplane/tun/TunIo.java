@@ -1,5 +1,6 @@
 package io.astaire.dataplane.tun;
 
+import io.astaire.dataplane.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,7 +17,7 @@ import java.lang.foreign.ValueLayout;
 public final class TunIo implements AutoCloseable {
     private final TunQueue queue;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment callState = LibC.newCallState(arena);
+    private final MemorySegment callState = Libc.newCallState(arena);
     private final MemorySegment pollFd = arena.allocate(8, 8);
 
     TunIo(TunQueue queue) {
@@ -30,12 +31,12 @@ public final class TunIo implements AutoCloseable {
      * @return the packet's length; 0 when none is waiting; or a negative errno
      */
     public int read(long address, int capacity) {
-        long n = LibC.read(callState, queue.fd(), address, capacity);
+        long n = TunLibc.read(callState, queue.fd(), address, capacity);
         if (n >= 0) {
             return (int) n;
         }
-        int errno = LibC.errno(callState);
-        return errno == LibC.EAGAIN || errno == LibC.EINTR ? 0 : -errno;
+        int errno = Libc.errno(callState);
+        return errno == Libc.EAGAIN || errno == Libc.EINTR ? 0 : -errno;
     }
 
     /** Reads one packet into {@code segment} at {@code offset}; see {@link #read(long, int)}. */
@@ -50,8 +51,8 @@ public final class TunIo implements AutoCloseable {
      * @return {@code length} when written, or a negative errno (EINVAL: the kernel rejected the packet)
      */
     public int write(long address, int length) {
-        long n = LibC.write(callState, queue.fd(), address, length);
-        return n >= 0 ? (int) n : -LibC.errno(callState);
+        long n = TunLibc.write(callState, queue.fd(), address, length);
+        return n >= 0 ? (int) n : -Libc.errno(callState);
     }
 
     /** Writes {@code length} bytes of {@code segment} from {@code offset}; see {@link #write(long, int)}. */
@@ -68,9 +69,9 @@ public final class TunIo implements AutoCloseable {
      * @return true when one is waiting (or the descriptor has an error to report on read)
      */
     public boolean awaitReadable(int timeoutMillis) {
-        pollFd.set(ValueLayout.JAVA_SHORT, 4, LibC.POLLIN);
+        pollFd.set(ValueLayout.JAVA_SHORT, 4, TunLibc.POLLIN);
         pollFd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-        int n = LibC.poll(callState, pollFd, 1, timeoutMillis);
+        int n = TunLibc.poll(callState, pollFd, 1, timeoutMillis);
         return n > 0;
     }
 

@@ -1,5 +1,6 @@
 package io.astaire.dataplane.tun;
 
+import io.astaire.dataplane.sys.Libc;
 /**
  * One file descriptor of a TUN device. A single-queue device has one; a multi-queue device has
  * one per reading worker, and the kernel spreads flows across them by hash.
@@ -39,7 +40,7 @@ public final class TunQueue {
         int f = fd;
         fd = -1;
         if (f >= 0) {
-            LibC.close(f);
+            Libc.close(f);
         }
     }
 }
