@@ -19,9 +19,13 @@
 #   between hop start and traffic: the JVM's start-up)  LAT_RATE [auto]  SIZE [64]
 #   SUT_CPU [1]  GEN_CPU [0]  (sfcbench pins generator and sink to GEN_CPU, every hop to SUT_CPU)
 #   WORKERS [1]      astaire sf --workers (one CPU for all hops: one worker each)
-#   JVM_OPTS         [-XX:+UseSerialGC -Xms64m -Xmx64m -XX:+AlwaysPreTouch -XX:TieredStopAtLevel=...
-#                     see below]
+#   JVM_OPTS         [-XX:+UseSerialGC -Xms32m -Xmx32m] the hops' JVM flags (see BENCHMARKS.md
+#                    for the settings tried)
 #   OUT              JSONL file [bench/target/macro/macro-<date>.jsonl]
+#   SUTS [relay,astaire] which systems to run
+#   PREWARM [0]      seconds of traffic sent through the astaire hops before each measured run
+#                    (bench/warm-hop.sh), so the JIT has compiled the path: label "astaire-sf-warm";
+#                    0 = measure the JVM as sfcbench starts it, cold (label "astaire-sf")
 #   STEPS [sat,lat,jmh]  which steps to run (jmh: WireBenchmark and ForwardPathBenchmark with
 #                    -prof gc, pinned to SUT_CPU like a hop; JMH_ARGS adds JMH options)
 #   QUIET [15]       sfcbench --quiet: start a run only when the machine is below this % busy
@@ -67,9 +71,18 @@ WORKERS="${WORKERS:-1}"
 QUIET="${QUIET:-15}"
 RETRIES="${RETRIES:-2}"
 STEPS="${STEPS:-sat,lat,jmh}"
-# A forwarder that allocates nothing per packet needs little heap: a small fixed one, touched up
-# front, and the serial collector (no GC threads competing for the one CPU the hops share).
-JVM_OPTS="${JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx64m -XX:+AlwaysPreTouch}"
+SUTS="${SUTS:-relay,astaire}"
+PREWARM="${PREWARM:-0}"
+label=astaire-sf
+if [ "$PREWARM" != 0 ]; then
+  label=astaire-sf-warm
+  # the warm-up traffic must end, and its queues drain, before sfcbench starts sink and generator
+  WARMUP="$(python3 -c "print(max(float('$WARMUP'), float('$PREWARM') + 1.5))")"
+fi
+# A forwarder that allocates nothing per packet needs little heap: a small fixed one (start-up
+# needs ~15 MB), and the serial collector (no GC threads competing for the one CPU the hops
+# share). Pre-touching or a bigger heap only raised RSS; G1/Parallel did not change throughput.
+JVM_OPTS="${JVM_OPTS:--XX:+UseSerialGC -Xms32m -Xmx32m}"
 stamp="$(date +%Y%m%d-%H%M%S)"
 OUT="${OUT:-$here/bench/target/macro/macro-$stamp.jsonl}"
 mkdir -p "$(dirname "$OUT")"
@@ -83,6 +96,9 @@ sut_cmd="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED $JVM_OPTS \
 -Xlog:gc,gc+exit:file=$gclogs/hop{hop}-%p.log:time,uptime \
 -jar $jar sf --kind passthrough --listen 127.0.0.1:{port} --next 127.0.0.1:{next_port} \
 --metrics-listen none --workers $WORKERS"
+if [ "$PREWARM" != 0 ]; then
+  sut_cmd="bash $here/bench/warm-hop.sh {hop} {hops} {base_port} $PREWARM -- $sut_cmd"
+fi
 
 sfcbench() {
   python3 "$SFC_BENCH/sfcbench.py" run --hops "$HOPS" --size "$SIZE" --repeat "$REPEAT" --duration "$DURATION" \
@@ -97,10 +113,14 @@ sfcbench() {
 } | tee "$runs/info.txt" >&2
 
 if [[ ",$STEPS," == *,sat,* ]]; then
-  echo "== saturation: C relay" >&2
-  sfcbench --sut relay --rate 0
-  echo "== saturation: astaire-sf" >&2
-  sfcbench --sut cmd --label astaire-sf --rate 0 --sut-cmd "$sut_cmd"
+  if [[ ",$SUTS," == *,relay,* ]]; then
+    echo "== saturation: C relay" >&2
+    sfcbench --sut relay --rate 0
+  fi
+  if [[ ",$SUTS," == *,astaire,* ]]; then
+    echo "== saturation: $label" >&2
+    sfcbench --sut cmd --label "$label" --rate 0 --sut-cmd "$sut_cmd"
+  fi
 fi
 
 # Half the lower saturation (median) of relay and astaire-sf for this hop count, in this file.
@@ -113,7 +133,8 @@ for line in open(out):
     r = json.loads(line)
     if "error" in r or r.get("noisy") or r["hops"] != hops or r["rate_target"] != 0:
         continue
-    best.setdefault(r["label"], []).append(r["rx_pps"])
+    if r["label"] in ("relay", "astaire-sf"):
+        best.setdefault(r["label"], []).append(r["rx_pps"])
 meds = [statistics.median(v) for v in best.values()]
 print(int(min(meds) / 2 / 1000) * 1000 if meds else 0)
 EOF
@@ -127,9 +148,13 @@ if [[ ",$STEPS," == *,lat,* ]]; then
       echo "macro.sh: no saturation figure for $h hop(s) to derive the latency rate from; set LAT_RATE" >&2
       continue
     fi
-    echo "== latency at $rate pps, $h hop(s): C relay, then astaire-sf (--kts)" >&2
-    HOPS="$h" sfcbench --sut relay --rate "$rate" --kts
-    HOPS="$h" sfcbench --sut cmd --label astaire-sf --rate "$rate" --kts --sut-cmd "$sut_cmd"
+    echo "== latency at $rate pps, $h hop(s) (--kts): $SUTS" >&2
+    if [[ ",$SUTS," == *,relay,* ]]; then
+      HOPS="$h" sfcbench --sut relay --rate "$rate" --kts
+    fi
+    if [[ ",$SUTS," == *,astaire,* ]]; then
+      HOPS="$h" sfcbench --sut cmd --label "$label" --rate "$rate" --kts --sut-cmd "$sut_cmd"
+    fi
   done
 fi
 
@@ -155,7 +180,7 @@ if not files:
 windows, packets = [], 0
 for line in open(sys.argv[2]):
     r = json.loads(line)
-    if r.get("label") == "astaire-sf" and "error" not in r:
+    if r.get("label", "").startswith("astaire-sf") and "error" not in r:
         end = datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S").timestamp() + 1
         windows.append((end - r["wall_s"] - 1, end))
         packets += r["received"] * r["hops"]
