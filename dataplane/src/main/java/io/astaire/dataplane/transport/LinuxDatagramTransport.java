@@ -31,7 +31,8 @@ import java.net.InetSocketAddress;
  * UDP over libc through the FFM API: {@code recvmmsg} with {@code MSG_WAITFORONE} and
  * {@code SO_RCVTIMEO} (blocks for the first datagram only, bounded so a worker can stop),
  * {@code sendmmsg} over the {@link PacketBatch}'s preallocated {@code mmsghdr} array: one system
- * call per batch each way and no allocation. {@code IP_RECVERR} is on, so ICMP errors for the
+ * call per batch each way and no allocation (those two calls skip errno capture, which allocates;
+ * only after a -1 is the call repeated capturing errno). {@code IP_RECVERR} is on, so ICMP errors for the
  * datagrams we send are queued on the socket and {@link #drainErrors} tells which destination
  * refused (a replica that went away).
  *
@@ -191,8 +192,12 @@ public final class LinuxDatagramTransport implements DatagramTransport {
                 msgs.set(ValueLayout.JAVA_LONG, m + PacketBatch.MSG_CONTROLLEN, 0);
                 msgs.set(ValueLayout.JAVA_INT, m + PacketBatch.MSG_FLAGS, 0);
             }
+            boolean capture = false;
             while (true) {
-                int n = (int) RECVMMSG.invokeExact(receiveState, fd, msgs.address(), capacity, MSG_WAITFORONE, 0L);
+                // Steady state without errno capture: a capturing call allocates a slice of the capture segment.
+                int n = capture
+                        ? (int) RECVMMSG.invokeExact(receiveState, fd, msgs.address(), capacity, MSG_WAITFORONE | MSG_DONTWAIT, 0L)
+                        : (int) RECVMMSG_NO_ERRNO.invokeExact(fd, msgs.address(), capacity, MSG_WAITFORONE, 0L);
                 if ((state & CLOSED) != 0) {
                     // shut down: a blocked call returns an empty "datagram" or EAGAIN; either way we are done
                     batch.size(0);
@@ -212,13 +217,23 @@ public final class LinuxDatagramTransport implements DatagramTransport {
                     batch.size(0);
                     return 0;
                 }
+                if (!capture) {
+                    // -1 with errno unknown: mostly the receive timeout (EAGAIN) or a signal, once per
+                    // idle timeout at most. It may also have been a queued ICMP error, which that call
+                    // consumed (sk_err): the error queue still holds it, so have drainErrors look.
+                    // Ask again at once (MSG_DONTWAIT), capturing errno: a lasting failure repeats
+                    // with its errno, a timeout answers EAGAIN, a datagram that arrived meanwhile is taken.
+                    errorsPending = true;
+                    capture = true;
+                    continue;
+                }
                 int errno = errno(receiveState);
                 switch (errno) {
                     case EAGAIN -> {
                         batch.size(0);
                         return 0;
                     }
-                    case EINTR -> { }
+                    case EINTR -> capture = false; // wait again, as before
                     case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN -> {
                         // A queued ICMP error surfaced here; the datagrams are still waiting.
                         errorsPending = true;
@@ -274,15 +289,30 @@ public final class LinuxDatagramTransport implements DatagramTransport {
             int done = 0;
             int failed = 0;
             int retries = 0;
+            boolean capture = false;
             while (done < count) {
-                int r = (int) SENDMMSG.invokeExact(sendState, fd, base + done * PacketBatch.MMSGHDR_SIZE, count - done, 0);
+                long at = base + done * PacketBatch.MMSGHDR_SIZE;
+                // Steady state without errno capture: a capturing call allocates a slice of the capture segment.
+                int r = capture
+                        ? (int) SENDMMSG.invokeExact(sendState, fd, at, count - done, 0)
+                        : (int) SENDMMSG_NO_ERRNO.invokeExact(fd, at, count - done, 0);
                 if (r > 0) {
                     done += r;
                     retries = 0;
+                    capture = false;
                     continue;
                 }
                 if ((state & CLOSED) != 0) {
                     break;
+                }
+                if (!capture) {
+                    // -1 with errno unknown (rare): a queued ICMP error (consumed by that call, still in
+                    // the error queue, so have drainErrors look), a full buffer, or a lasting failure.
+                    // Repeat the call capturing errno and decide as always from what it says; stay
+                    // capturing until a call succeeds so the retry counting below is unchanged.
+                    errorsPending = true;
+                    capture = true;
+                    continue;
                 }
                 int errno = errno(sendState);
                 if (errno == EINTR) {

@@ -14,8 +14,11 @@ import java.util.Locale;
  * The libc socket calls only the Linux transport makes, bound once through {@link Libc} (which
  * holds the linker, errno capture, {@code strerror}, {@code socket} and {@code close}). Hot calls
  * ({@code recvmmsg}, {@code sendmmsg}) take pointers as {@code long} so that a call at an offset
- * into a preallocated array needs no new {@link MemorySegment}; every call captures errno into a
- * segment from {@link Libc#newCallState}.
+ * into a preallocated array needs no new {@link MemorySegment}. Calls capture errno into a
+ * segment from {@link Libc#newCallState}, except the per-batch ones ({@link #RECVMMSG_NO_ERRNO},
+ * {@link #SENDMMSG_NO_ERRNO}): the JDK makes a new slice of the capture segment on every capturing
+ * call, an allocation C2 removes only in some compiled shapes. The transport calls those without
+ * errno and, on the rare -1, repeats the call through the capturing handle to learn why.
  */
 final class LinuxSockets {
 
@@ -45,6 +48,12 @@ final class LinuxSockets {
     static final MethodHandle RECVMMSG = Libc.downcallCapturingErrno("recvmmsg",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG));
     static final MethodHandle SENDMMSG = Libc.downcallCapturingErrno("sendmmsg",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
+    /** {@code recvmmsg} without errno capture (allocation-free): for the steady state. */
+    static final MethodHandle RECVMMSG_NO_ERRNO = Libc.downcall("recvmmsg",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG));
+    /** {@code sendmmsg} without errno capture (allocation-free): for the steady state. */
+    static final MethodHandle SENDMMSG_NO_ERRNO = Libc.downcall("sendmmsg",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
     static final MethodHandle RECVMSG = Libc.downcallCapturingErrno("recvmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));

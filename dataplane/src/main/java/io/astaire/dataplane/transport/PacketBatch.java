@@ -40,6 +40,8 @@ public final class PacketBatch {
     static final long MSG_FLAGS = 48;
     static final long MSG_LEN = 56;
     static final long NAME_SIZE = 32; // sockaddr_in6 is 28
+    /** sin_port / sin6_port: network byte order, at offset 2 (built once, not per decoded name). */
+    private static final ValueLayout.OfShort PORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private final int capacity;
     private final int maxDatagram;
@@ -201,7 +203,7 @@ public final class PacketBatch {
 
     static InetSocketAddress decodeName(MemorySegment name) {
         short family = name.get(ValueLayout.JAVA_SHORT, 0);
-        int port = Short.toUnsignedInt(name.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 2));
+        int port = Short.toUnsignedInt(name.get(PORT, 2));
         try {
             if (family == Endpoint.AF_INET) {
                 return new InetSocketAddress(InetAddress.getByAddress(name.asSlice(4, 4).toArray(ValueLayout.JAVA_BYTE)), port);
