@@ -86,23 +86,7 @@ final class ControllerCommand implements Callable<Integer> {
         }
         out.println("  try: astaire apply -f examples/chain.yaml --controller " + url);
         out.flush();
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            server.close();
-        }, "controller-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            return 0; // the JVM is shutting down: the hook closes the server
-        }
-        server.close();
-        return 0;
+        return RunUntilStopped.await(stop, "controller-shutdown", server::close);
     }
 
     /** {@code host:port}, {@code [v6]:port} or {@code :port} (all interfaces). */

@@ -146,11 +146,7 @@ final class SfCommand implements Callable<Integer> {
             err.println("astaire sf: topology " + (topology != null ? topology + ": " : "") + e.getMessage());
             closeQuietly(source);
             return 2;
-        } catch (FunctionConfigException e) {
-            err.println("astaire sf: " + e.getMessage());
-            closeQuietly(source);
-            return 2;
-        } catch (IllegalArgumentException e) {
+        } catch (FunctionConfigException | IllegalArgumentException e) {
             err.println("astaire sf: " + e.getMessage());
             closeQuietly(source);
             return 2;
@@ -166,29 +162,12 @@ final class SfCommand implements Callable<Integer> {
         SfNode running = node;
         NodeStatusReporter reporter = controller == null ? null : new NodeStatusReporter(controller, nodeName(), "sf",
                 running.functionNames(), running::topologyVersion, running::counterSnapshot, duration("--report-interval", reportInterval));
-        Thread hook = new Thread(() -> {
-            stop.countDown();
+        return RunUntilStopped.await(stop, "sf-shutdown", () -> {
             if (reporter != null) {
                 reporter.close();
             }
             running.close();
-        }, "sf-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            return 0; // the JVM is shutting down: the hook closes the node
-        }
-        if (reporter != null) {
-            reporter.close();
-        }
-        running.close();
-        return 0;
+        });
     }
 
     private String nodeName() {
