@@ -8,7 +8,6 @@ import io.astaire.wire.GpeNshPacket;
 import io.astaire.wire.InnerPacket;
 import io.astaire.wire.NshHeader;
 import io.astaire.wire.WireError;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.function.Supplier;
 
@@ -23,7 +22,6 @@ final class NetworkToTunWorker implements Runnable {
     private final DatagramTransport transport;
     private final TunIo tun;
     private final PacketBatch batch;
-    private final long[] slotAddress;
     private final Supplier<EdgeTables> tables;
     private final EdgeCounters counters;
     private final GpeNshPacket packet = new GpeNshPacket();
@@ -37,10 +35,6 @@ final class NetworkToTunWorker implements Runnable {
         this.batch = batch;
         this.tables = tables;
         this.counters = counters;
-        this.slotAddress = new long[batch.capacity()];
-        for (int i = 0; i < batch.capacity(); i++) {
-            slotAddress[i] = MemorySegment.ofBuffer(batch.buffer(i)).address();
-        }
     }
 
     @Override
@@ -91,7 +85,7 @@ final class NetworkToTunWorker implements Runnable {
             counters.innerMalformed(error);
             return;
         }
-        int written = tun.write(slotAddress[slot] + innerOffset, innerLength);
+        int written = tun.write(batch.address(slot) + innerOffset, innerLength);
         if (written < 0) {
             counters.drop(DropReason.TUN_WRITE_FAILED);
             return;

@@ -13,7 +13,6 @@ import io.astaire.wire.GpeNshPacket;
 import io.astaire.wire.InnerPacket;
 import io.astaire.wire.NshHeader;
 import io.astaire.wire.WireError;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.function.Supplier;
 
@@ -33,7 +32,6 @@ final class TunToNetworkWorker implements Runnable {
     private final TunIo tun;
     private final DatagramTransport transport;
     private final PacketBatch batch;
-    private final long[] slotAddress;
     private final int[] slotSpi;
     private final int readCapacity;
     private final Supplier<EdgeTables> tables;
@@ -58,11 +56,7 @@ final class TunToNetworkWorker implements Runnable {
         this.classifier = classifier;
         this.counters = counters;
         this.unreachable = unreachable;
-        this.slotAddress = new long[batch.capacity()];
         this.slotSpi = new int[batch.capacity()];
-        for (int i = 0; i < batch.capacity(); i++) {
-            slotAddress[i] = MemorySegment.ofBuffer(batch.buffer(i)).address();
-        }
         this.readCapacity = batch.maxDatagram() - GpeNshPacket.HEADROOM_MD1;
     }
 
@@ -91,7 +85,7 @@ final class TunToNetworkWorker implements Runnable {
         int n = 0;
         int read = 0;
         while (n < batch.capacity()) {
-            int length = tun.read(slotAddress[n] + headroom, readCapacity);
+            int length = tun.read(batch.address(n) + headroom, readCapacity);
             if (length <= 0) {
                 if (length < 0) {
                     readError(-length);
@@ -135,7 +129,8 @@ final class TunToNetworkWorker implements Runnable {
         }
         int nextProtocol = inner.version() == 4 ? NshHeader.NEXT_PROTOCOL_IPV4 : NshHeader.NEXT_PROTOCOL_IPV6;
         int start = GpeNshPacket.encapsulateMd1(buf, headroom, length, spi, ServicePath.INITIAL_SI, TTL, nextProtocol);
-        batch.offset(n, start).length(n, length + GpeNshPacket.HEADROOM_MD1).destination(n, next);
+        batch.offset(n, start).length(n, length + GpeNshPacket.HEADROOM_MD1).destination(n, next)
+                .flowHash(n, flow.symmetricHash());
         slotSpi[n] = spi;
         return true;
     }

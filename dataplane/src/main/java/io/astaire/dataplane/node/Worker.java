@@ -139,7 +139,7 @@ final class Worker implements Runnable {
         Counters.add(stats.counters, statsBase + PathStats.BYTES_IN, length);
 
         int innerOffset = packet.innerOffset();
-        int innerCapacity = Math.min(buf.capacity(), offset + batch.maxDatagram()) - innerOffset;
+        int innerCapacity = offset + batch.room(i) - innerOffset;
         context.reset(buf, offset + VxlanGpeHeader.LENGTH, innerOffset, packet.innerLength(), innerCapacity);
         WireError innerError = context.innerError();
         if (innerError != WireError.OK) {
@@ -158,14 +158,15 @@ final class Worker implements Runnable {
             nsh.si(nsh.si() - 1);
         }
         ReplicaSet replicas = route.next().replicas();
-        Endpoint next = replicas.needsFlowHash() ? replicas.select(context.flow().symmetricHash()) : replicas.first();
+        int flowHash = context.flow().symmetricHash();
+        Endpoint next = replicas.needsFlowHash() ? replicas.select(flowHash) : replicas.first();
         if (next == null) {
             counters.add(w, NodeCounters.reason(DropReason.NO_NEXT_HOP), 1);
             return false;
         }
         nsh.ttl(ttl - 1);
         int newLength = innerOffset - offset + context.innerLength();
-        batch.length(i, newLength).destination(i, next);
+        batch.length(i, newLength).destination(i, next).flowHash(i, flowHash);
         Counters.add(stats.counters, statsBase + PathStats.PACKETS_OUT, 1);
         Counters.add(stats.counters, statsBase + PathStats.BYTES_OUT, newLength);
         return true;

@@ -53,6 +53,7 @@ public final class PacketBatch {
     private final int[] lengths;
     private final boolean[] truncated;
     private final Endpoint[] destinations;
+    private final int[] flowHashes;
     private final InetSocketAddress[] sources;
     private int size;
 
@@ -91,6 +92,7 @@ public final class PacketBatch {
         this.lengths = new int[capacity];
         this.truncated = new boolean[capacity];
         this.destinations = new Endpoint[capacity];
+        this.flowHashes = new int[capacity];
         this.sources = new InetSocketAddress[capacity];
         this.msgs = arena.allocate(MMSGHDR_SIZE * capacity, 64);
         this.iovecs = arena.allocate(IOVEC_SIZE * capacity, 64);
@@ -144,6 +146,7 @@ public final class PacketBatch {
             lengths[i] = 0;
             truncated[i] = false;
             destinations[i] = null;
+            flowHashes[i] = 0;
         }
         size = 0;
         return this;
@@ -152,6 +155,36 @@ public final class PacketBatch {
     /** The whole slot (headroom included), big-endian. Use absolute accessors. */
     public ByteBuffer buffer(int slot) {
         return buffers[slot];
+    }
+
+    /**
+     * The native address of {@code buffer(slot)}'s byte 0, so a caller can hand
+     * {@code address(slot) + offset(slot)} to a system call without building a segment.
+     */
+    public long address(int slot) {
+        return slotAddress(slot);
+    }
+
+    /**
+     * How many bytes the datagram in {@code slot} may occupy from {@link #offset(int)}: what a
+     * function that grows a packet in place may use. Never more than the slot's own region.
+     */
+    public int room(int slot) {
+        return headroom + maxDatagram - offsets[slot];
+    }
+
+    /**
+     * The symmetric hash of the inner flow of the datagram to send from {@code slot} (0 when
+     * unknown). Transports that spread flows over several UDP source ports (RFC 7348 §5) choose
+     * the port by it, so one flow always leaves from one port.
+     */
+    public int flowHash(int slot) {
+        return flowHashes[slot];
+    }
+
+    public PacketBatch flowHash(int slot, int hash) {
+        flowHashes[slot] = hash;
+        return this;
     }
 
     /** Where the datagram starts in its slot's buffer. */
@@ -224,6 +257,7 @@ public final class PacketBatch {
         lengths[slot] = length;
         truncated[slot] = wasTruncated;
         destinations[slot] = null;
+        flowHashes[slot] = 0;
         sources[slot] = source;
     }
 
