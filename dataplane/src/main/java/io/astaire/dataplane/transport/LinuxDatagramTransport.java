@@ -98,6 +98,12 @@ public final class LinuxDatagramTransport implements DatagramTransport {
     private int gsoSegmentLimit = MAX_GSO_BYTES;
     /** Set by the receiving/sending thread when the kernel reported a queued ICMP error. */
     private boolean errorsPending;
+    /**
+     * Test hook: the next GSO message fails as if the kernel answered EIO. Kernels since 6.11
+     * segment in software for devices without checksum offload, and the remaining EIO causes
+     * (UDP-Lite, an IPsec route) need modules a test machine may lack.
+     */
+    private boolean failNextGsoMessage;
 
     private LinuxDatagramTransport(int[] fds, int family, InetSocketAddress localAddress, TransportOptions options,
                                    boolean gso, boolean gro, Endpoint connectedPeer) {
@@ -260,6 +266,11 @@ public final class LinuxDatagramTransport implements DatagramTransport {
     @Override
     public boolean groInUse() {
         return gro;
+    }
+
+    /** Test hook: the next GSO message is refused as if with EIO (see {@link #failNextGsoMessage}). */
+    void failNextGsoMessageWithEio() {
+        failNextGsoMessage = true;
     }
 
     /** Where each send socket is bound, in order (the bound socket's address when it sends itself). For tests. */
@@ -572,6 +583,11 @@ public final class LinuxDatagramTransport implements DatagramTransport {
         int retries = 0;
         boolean capture = false;
         while (done < count) {
+            if (failNextGsoMessage && !separate && segments(messages, done) > 1) {
+                failNextGsoMessage = false;
+                sent += sendSeparately(batch, fd, messages, done++, EIO);
+                continue;
+            }
             long at = base + done * PacketBatch.MMSGHDR_SIZE;
             // Steady state without errno capture: a capturing call allocates a slice of the capture segment.
             int r = capture
@@ -651,7 +667,7 @@ public final class LinuxDatagramTransport implements DatagramTransport {
         if (errno == EIO) {
             if (gso) {
                 gso = false;
-                LOG.warn("UDP GSO refused on {} (EIO: the outgoing device has no checksum offload); sending one datagram per message from now on",
+                LOG.warn("UDP GSO refused on {} (EIO: the route cannot carry segmented datagrams, such as an IPsec route, or before Linux 6.11 a device without checksum offload); sending one datagram per message from now on",
                         localAddress);
             }
         } else {
