@@ -379,7 +379,10 @@ public final class LinuxDatagramTransport implements DatagramTransport {
         msgs.set(ValueLayout.JAVA_INT, m + PacketBatch.MSG_FLAGS, 0);
     }
 
-    /** The {@code UDP_GRO} segment size in a message's control data, or -1 when it has none. */
+    /**
+     * The {@code UDP_GRO} segment size in a message's control data, 0 when it is nonsense (not
+     * positive), or {@link PacketBatch#NOT_COALESCED} when there is none.
+     */
     static int segmentSize(MemorySegment control, long base, long length) {
         long off = 0;
         while (off + CMSG_HEADER <= length) {
@@ -390,11 +393,11 @@ public final class LinuxDatagramTransport implements DatagramTransport {
             int level = control.get(ValueLayout.JAVA_INT, base + off + 8);
             int type = control.get(ValueLayout.JAVA_INT, base + off + 12);
             if (level == SOL_UDP && type == UDP_GRO && cmsgLen >= CMSG_HEADER + 4) {
-                return control.get(ValueLayout.JAVA_INT, base + off + CMSG_HEADER);
+                return Math.max(0, control.get(ValueLayout.JAVA_INT, base + off + CMSG_HEADER));
             }
             off += (cmsgLen + 7) & ~7L;
         }
-        return -1;
+        return PacketBatch.NOT_COALESCED;
     }
 
     /**

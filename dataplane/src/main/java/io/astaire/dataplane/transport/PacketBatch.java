@@ -57,6 +57,8 @@ public final class PacketBatch {
     static final int MAX_SEGMENTS = 64;
     /** Coalesced messages asked for per receive: one per this many slots (at least one). */
     static final int SLOTS_PER_AREA = 16;
+    /** The segment size of a message that is one plain datagram. */
+    static final int NOT_COALESCED = -1;
     /** sin_port / sin6_port: network byte order, at offset 2 (built once, not per decoded name). */
     private static final ValueLayout.OfShort PORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
@@ -403,13 +405,14 @@ public final class PacketBatch {
     /**
      * Records that message {@code area} holds {@code length} bytes: segments of
      * {@code segmentSize} bytes each (the last may be shorter), or one datagram when
-     * {@code segmentSize} is -1 (no {@code UDP_GRO} cmsg). {@code broken} when the kernel said the
+     * {@code segmentSize} is {@link #NOT_COALESCED} (no {@code UDP_GRO} cmsg). {@code broken} when the kernel said the
      * message did not fit. Messages must be added in area order.
      */
     void addMessage(int area, int length, int segmentSize, boolean broken) {
         messageStart[area] = headroom;
         messageEnd[area] = headroom + Math.max(0, Math.min(length, AREA_PAYLOAD));
-        messageSegment[area] = segmentSize < 0 ? Math.max(1, length) : segmentSize;
+        // -1: one plain datagram; any other size the kernel would never give (< 1) marks the message broken
+        messageSegment[area] = segmentSize == NOT_COALESCED ? Math.max(1, length) : Math.max(0, segmentSize);
         messageBroken[area] = broken;
         messages = area + 1;
     }
