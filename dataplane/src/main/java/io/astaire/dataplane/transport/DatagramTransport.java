@@ -20,6 +20,8 @@ public interface DatagramTransport extends AutoCloseable {
      * Receives up to {@code batch.capacity()} datagrams into {@code batch}: waits up to the
      * receive timeout for the first one, then takes what is already queued without waiting.
      * Sets {@code batch.size()}, and each slot's offset (the headroom), length and truncation flag.
+     * With GRO, each segment of a coalesced datagram is a slot of its own in a shared receive area
+     * (see {@link PacketBatch}); segments that did not fit are delivered by the next call.
      *
      * @return the number received; 0 on timeout; -1 once the transport is closed
      */

@@ -7,6 +7,7 @@ import static io.astaire.dataplane.sys.Libc.ECONNREFUSED;
 import static io.astaire.dataplane.sys.Libc.EHOSTDOWN;
 import static io.astaire.dataplane.sys.Libc.EHOSTUNREACH;
 import static io.astaire.dataplane.sys.Libc.EINTR;
+import static io.astaire.dataplane.sys.Libc.EINVAL;
 import static io.astaire.dataplane.sys.Libc.EIO;
 import static io.astaire.dataplane.sys.Libc.ENETUNREACH;
 import static io.astaire.dataplane.sys.Libc.ENOBUFS;
@@ -27,6 +28,9 @@ import java.lang.invoke.VarHandle;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,7 +142,7 @@ public final class LinuxDatagramTransport implements DatagramTransport {
         int family = bind.getAddress() instanceof Inet6Address ? AF_INET6 : AF_INET;
         int extra = options.sourcePorts() > 1 ? options.sourcePorts() : 0;
         int[] fds = new int[1 + extra];
-        java.util.Arrays.fill(fds, -1);
+        Arrays.fill(fds, -1);
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment cs = newCallState(tmp);
             try {
@@ -274,8 +278,8 @@ public final class LinuxDatagramTransport implements DatagramTransport {
     }
 
     /** Where each send socket is bound, in order (the bound socket's address when it sends itself). For tests. */
-    java.util.List<InetSocketAddress> sendAddresses() {
-        java.util.List<InetSocketAddress> out = new java.util.ArrayList<>();
+    List<InetSocketAddress> sendAddresses() {
+        List<InetSocketAddress> out = new ArrayList<>();
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment cs = newCallState(tmp);
             for (int s = fds.length == 1 ? 0 : 1; s < fds.length; s++) {
@@ -632,7 +636,7 @@ public final class LinuxDatagramTransport implements DatagramTransport {
                 Thread.onSpinWait();
                 continue;
             }
-            if (!separate && segments(messages, done) > 1) {
+            if (!separate && segments(messages, done) > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
                 sent += sendSeparately(batch, fd, messages, done, errno);
             }
             done++;
@@ -659,9 +663,9 @@ public final class LinuxDatagramTransport implements DatagramTransport {
 
     /**
      * The kernel refused GSO message {@code index}: send its datagrams one by one. EIO means the
-     * route's device cannot checksum segments (no transmit checksum offload): that will not
-     * change, so GSO stays off for this transport. Anything else (a segment larger than the path
-     * MTU) only stops grouping datagrams that large.
+     * route cannot carry segmented datagrams (IPsec; before Linux 6.11 also a device without
+     * transmit checksum offload): that will not change, so GSO stays off for this transport.
+     * EINVAL or EMSGSIZE (a segment larger than the path MTU) only stops grouping datagrams that large.
      */
     private int sendSeparately(PacketBatch batch, int fd, MemorySegment messages, int index, int errno) throws Throwable {
         long m = index * PacketBatch.MMSGHDR_SIZE;

@@ -43,6 +43,7 @@ final class LinuxSockets {
     static final int MSG_ERRQUEUE = 0x2000;
     static final int MSG_WAITFORONE = 0x10000;
     static final int SHUT_RDWR = 2;
+    static final int EMSGSIZE = 90;
 
     static final MethodHandle SETSOCKOPT = Libc.downcallCapturingErrno("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));

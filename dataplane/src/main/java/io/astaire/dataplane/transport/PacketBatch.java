@@ -8,17 +8,19 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * A reusable batch of datagram slots for one thread: what {@link DatagramTransport#receive}
  * fills and {@link DatagramTransport#send} drains, so a worker can move a whole batch with one
  * system call each way and forward a datagram in place without copying it.
  *
- * <p>All slots are regions of one off-heap segment. Each slot is {@link #headroom()} bytes of
- * free space, then room for {@link #maxDatagram()} bytes: a received datagram starts at
+ * <p>Each slot owns a region of one off-heap segment: {@link #headroom()} bytes of free space,
+ * then room for {@link #maxDatagram()} bytes. A datagram received into it starts at
  * {@code offset(slot) == headroom()}, so an ingress can write headers in front of a payload
  * (lower the offset, raise the length) without moving it. {@link #buffer(int)} is a big-endian
- * view of the whole slot; use absolute get/put only (transports move its position and limit).
+ * view of the buffer the slot's datagram is in; use absolute get/put only (transports move its
+ * position and limit), and {@link #address(int)} for its native address.
  *
  * <p>A transport that receives coalesced datagrams (UDP GRO) reads into a few separate
  * <em>receive areas</em> of 64 KiB instead, and presents each segment of a coalesced datagram as
@@ -355,7 +357,7 @@ public final class PacketBatch {
     }
 
     void clearSent(int size) {
-        java.util.Arrays.fill(sent, 0, size, false);
+        Arrays.fill(sent, 0, size, false);
     }
 
     void markSent(int slot) {
