@@ -57,8 +57,11 @@ public final class PacketBatch {
     static final int AREA_PAYLOAD = 65535;
     /** The kernel coalesces at most this many segments into one datagram (UDP_GRO_CNT_MAX). */
     static final int MAX_SEGMENTS = 64;
-    /** Coalesced messages asked for per receive: one per this many slots (at least one). */
-    static final int SLOTS_PER_AREA = 16;
+    /**
+     * Default receive areas: one per this many slots (at least one). Fewer areas cost less memory
+     * (64 KiB each) but take fewer datagrams per system call when the traffic is not coalesced.
+     */
+    static final int SLOTS_PER_AREA = 4;
     /** The segment size of a message that is one plain datagram. */
     static final int NOT_COALESCED = -1;
     /** sin_port / sin6_port: network byte order, at offset 2 (built once, not per decoded name). */
@@ -110,6 +113,14 @@ public final class PacketBatch {
      * @param headroom free bytes kept in front of every received datagram
      */
     public PacketBatch(int capacity, int maxDatagram, int headroom) {
+        this(capacity, maxDatagram, headroom, defaultReceiveAreas(capacity));
+    }
+
+    /**
+     * @param receiveAreas how many coalesced (GRO) messages one receive may take, each into a
+     *     64 KiB area allocated on first use; segments beyond the slots wait for the next receive
+     */
+    public PacketBatch(int capacity, int maxDatagram, int headroom, int receiveAreas) {
         if (capacity < 1 || capacity > 1024) {
             throw new IllegalArgumentException("capacity must be within 1-1024, was " + capacity);
         }
@@ -118,6 +129,9 @@ public final class PacketBatch {
         }
         if (headroom < 0 || headroom > 1024) {
             throw new IllegalArgumentException("headroom must be within 0-1024, was " + headroom);
+        }
+        if (receiveAreas < 1 || receiveAreas > capacity) {
+            throw new IllegalArgumentException("receive areas must be within 1-" + capacity + ", was " + receiveAreas);
         }
         this.capacity = capacity;
         this.maxDatagram = maxDatagram;
@@ -146,11 +160,10 @@ public final class PacketBatch {
         this.names = arena.allocate(NAME_SIZE * capacity, 64);
         this.controls = arena.allocate(CONTROL_SIZE * capacity, 64);
         this.iovecSlot = new int[capacity];
-        int areas = areasFor(capacity);
-        this.messageStart = new int[areas];
-        this.messageEnd = new int[areas];
-        this.messageSegment = new int[areas];
-        this.messageBroken = new boolean[areas];
+        this.messageStart = new int[receiveAreas];
+        this.messageEnd = new int[receiveAreas];
+        this.messageSegment = new int[receiveAreas];
+        this.messageBroken = new boolean[receiveAreas];
         for (int i = 0; i < capacity; i++) {
             long m = i * MMSGHDR_SIZE;
             msgs.set(ValueLayout.ADDRESS, m + MSG_IOV, iovecs.asSlice(i * IOVEC_SIZE));
@@ -366,9 +379,14 @@ public final class PacketBatch {
 
     // --- receive areas for coalesced datagrams (UDP GRO) ------------------------------------------
 
-    /** How many coalesced messages one receive asks for. */
-    static int areasFor(int capacity) {
+    /** The receive areas a batch of {@code capacity} slots gets unless told otherwise. */
+    public static int defaultReceiveAreas(int capacity) {
         return Math.max(1, capacity / SLOTS_PER_AREA);
+    }
+
+    /** How many coalesced messages one receive asks for. */
+    public int receiveAreas() {
+        return messageStart.length;
     }
 
     int areas() {

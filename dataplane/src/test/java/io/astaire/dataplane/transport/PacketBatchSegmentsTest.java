@@ -89,8 +89,8 @@ class PacketBatchSegmentsTest {
 
     @Test
     void moreSegmentsThanSlotsWaitForTheNextDelivery() {
-        PacketBatch b = batch(16, 2048, 0);
-        assertThat(b.areas()).isEqualTo(1);
+        PacketBatch b = new PacketBatch(16, 2048, 0, 1);
+        b.ensureAreas();
         b.addMessage(0, 64 * 100, 100, false);
         int total = 0;
         for (int call = 0; call < 4; call++) {
