@@ -43,6 +43,10 @@ public class TransportBenchmark {
     @Param({"native"})
     public String transport;
 
+    /** UDP GSO/GRO of the native transport: auto or off. */
+    @Param({"auto", "off"})
+    public String offload;
+
     /** Datagrams per system call. */
     @Param({"1", "64"})
     public int batch;
@@ -56,7 +60,8 @@ public class TransportBenchmark {
     public void setUp() {
         DatagramTransports.Kind kind = DatagramTransports.Kind.parse(transport);
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        TransportOptions options = TransportOptions.defaults(any).withReusePort(false).withReceiveTimeout(Duration.ofSeconds(1));
+        TransportOptions options = TransportOptions.defaults(any).withReusePort(false).withReceiveTimeout(Duration.ofSeconds(1))
+                .withOffload(TransportOptions.Offload.parse(offload));
         sender = DatagramTransports.open(kind, options);
         receiver = DatagramTransports.open(kind, options);
         Endpoint to = Endpoint.of(receiver.localAddress());

@@ -8,6 +8,7 @@ import io.astaire.dataplane.function.FunctionConfigException;
 import io.astaire.dataplane.node.SfNode;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.transport.DatagramTransports;
+import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.model.HopAddress;
 import io.astaire.model.ModelException;
 import java.io.PrintWriter;
@@ -85,6 +86,18 @@ final class SfCommand implements Callable<Integer> {
             description = "UDP implementation: native = recvmmsg/sendmmsg through FFM (Linux), nio = DatagramChannel "
                     + "(default: ${DEFAULT-VALUE}, native where available).")
     String transport;
+
+    @Option(names = "--offload", paramLabel = "auto|off", defaultValue = "auto",
+            description = "UDP segmentation offloads of the native transport: auto = GSO on send (runs of equal datagrams "
+                    + "to one hop in one system call) and GRO on receive where the kernel has them; off = one datagram "
+                    + "per message (default: ${DEFAULT-VALUE}). The nio transport never uses them.")
+    String offload;
+
+    @Option(names = "--source-ports", paramLabel = "N", defaultValue = "8",
+            description = "UDP source ports each worker sends from (1-" + TransportOptions.MAX_SOURCE_PORTS + "): each flow "
+                    + "always leaves from one of them, so the next hop's workers and ECMP spread flows (RFC 7348); "
+                    + "1 sends from the listening port (default: ${DEFAULT-VALUE}; the native transport only).")
+    int sourcePorts;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
             description = "Datagrams per receive/send system call (default: ${DEFAULT-VALUE}).")
@@ -231,6 +244,15 @@ final class SfCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageError("--transport: " + e.getMessage());
         }
+        try {
+            b.offload(TransportOptions.Offload.parse(offload));
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--offload: " + e.getMessage());
+        }
+        if (sourcePorts < 1 || sourcePorts > TransportOptions.MAX_SOURCE_PORTS) {
+            throw new UsageError("--source-ports must be within 1-" + TransportOptions.MAX_SOURCE_PORTS + ", was " + sourcePorts);
+        }
+        b.sourcePorts(sourcePorts);
         if (dnsServer != null) {
             b.dnsServer(parseSocket("--dns-server", dnsServer));
         }

@@ -68,6 +68,17 @@ class SfCommandTest {
     }
 
     @Test
+    void badOffloadOrSourcePortsFailWithTheFlagNamed() {
+        Run offload = run("sf", "--kind", "passthrough", "--listen", "127.0.0.1:0", "--next", "127.0.0.1:9", "--offload", "maybe");
+        assertThat(offload.exit()).isEqualTo(2);
+        assertThat(offload.err()).contains("--offload").contains("maybe").contains("auto, off");
+        Run ports = run("sf", "--kind", "passthrough", "--listen", "127.0.0.1:0", "--next", "127.0.0.1:9", "--source-ports", "0");
+        assertThat(ports.exit()).isEqualTo(2);
+        assertThat(ports.err()).contains("--source-ports").contains("1-64");
+        assertThat(run("sf", "--help").out()).contains("--offload").contains("--source-ports");
+    }
+
+    @Test
     void aBadTopologyFailsWithTheFieldNamed() throws Exception {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, """

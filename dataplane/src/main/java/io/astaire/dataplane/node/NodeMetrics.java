@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -31,6 +32,7 @@ import java.util.function.LongSupplier;
  * astaire_sf_function_dropped_packets_total{function,kind} packets it dropped
  * astaire_sf_hop_latency_seconds                           time in the node (histogram)
  * astaire_sf_topology_version, astaire_sf_workers
+ * astaire_udp_offload{feature="gso"|"gro"}                 1 while the workers' sockets use it
  * </pre>
  */
 final class NodeMetrics {
@@ -75,6 +77,18 @@ final class NodeMetrics {
         FunctionCounter.builder("astaire.sf.dropped.packets", value, v -> v.getAsLong())
                 .description("Packets dropped, by reason (detail: the wire error, or the function)")
                 .tags("reason", reason, "detail", detail).register(registry);
+    }
+
+    /** Registers whether UDP GSO and GRO are in use (supported, not turned off, not refused since). */
+    void offload(BooleanSupplier gso, BooleanSupplier gro) {
+        offloadGauge("gso", gso);
+        offloadGauge("gro", gro);
+    }
+
+    private void offloadGauge(String feature, BooleanSupplier inUse) {
+        strong.add(inUse);
+        Gauge.builder("astaire.udp.offload", inUse, s -> s.getAsBoolean() ? 1 : 0)
+                .description("Whether a UDP segmentation offload is in use (1) or not (0)").tags("feature", feature).register(registry);
     }
 
     /** Registers the counters of a path the first time it is seen (they live on across topology versions). */

@@ -215,8 +215,10 @@ public final class SfNode implements AutoCloseable {
         }
         InetSocketAddress bind = listen;
         int headroom = GpeNshPacket.HEADROOM_MD1 + 32;
+        InetSocketAddress peer = fixedPeer();
         for (int i = 0; i < config.workers; i++) {
-            TransportOptions options = TransportOptions.defaults(bind).withReusePort(true);
+            TransportOptions options = TransportOptions.defaults(bind).withReusePort(true)
+                    .withOffload(config.offload).withSourcePorts(config.sourcePorts).withPeer(peer);
             DatagramTransport t = DatagramTransports.open(config.transport, options);
             if (i == 0) {
                 localAddress = t.localAddress();
@@ -226,6 +228,8 @@ public final class SfNode implements AutoCloseable {
                     new PacketBatch(config.batchSize, config.maxDatagram, headroom), resolver);
             workers.add(w);
         }
+        metrics.offload(() -> workers.stream().anyMatch(w -> w.transport().gsoInUse()),
+                () -> workers.stream().anyMatch(w -> w.transport().groInUse()));
         for (Worker w : workers) {
             Thread thread = Thread.ofPlatform().name("astaire-sf-worker-" + w.index()).daemon(false).unstarted(w);
             threads.add(thread);
@@ -233,9 +237,28 @@ public final class SfNode implements AutoCloseable {
         }
     }
 
+    /**
+     * In fixed mode with a next hop given as an address (not a name that may resolve to several
+     * replicas), the one destination the send sockets can be connected to; otherwise null.
+     */
+    private InetSocketAddress fixedPeer() {
+        if (config.next == null) {
+            return null;
+        }
+        try {
+            return new InetSocketAddress(InetAddress.ofLiteral(config.next.host()), config.next.port());
+        } catch (IllegalArgumentException notAnAddress) {
+            return null;
+        }
+    }
+
     private void logStart(NodeState s) {
         LOG.info("sf node listening on UDP {} with {} worker(s) ({} transport, batches of {})", localAddress, workers.size(),
                 DatagramTransports.effective(config.transport), config.batchSize);
+        DatagramTransport first = workers.getFirst().transport();
+        LOG.info("UDP offloads in use: GSO {}, GRO {} (--offload {}); sending from {} source port(s) per worker",
+                first.gsoInUse() ? "yes" : "no", first.groInUse() ? "yes" : "no",
+                config.offload.name().toLowerCase(java.util.Locale.ROOT), config.sourcePorts);
         LOG.info("functions: {}", functions.values());
         if (s.table.isStatic()) {
             LOG.info("fixed mode: every packet through {} then to {}", functions.keySet(), config.next);
@@ -493,6 +516,8 @@ public final class SfNode implements AutoCloseable {
         private int workers = Runtime.getRuntime().availableProcessors();
         private DatagramTransports.Kind transport = DatagramTransports.Kind.AUTO;
         private int batchSize = 64;
+        private TransportOptions.Offload offload = TransportOptions.Offload.AUTO;
+        private int sourcePorts = 8;
         private int maxDatagram = 9216;
         private InetSocketAddress metricsListen;
         private HopResolver resolver;
@@ -534,6 +559,24 @@ public final class SfNode implements AutoCloseable {
                 throw new IllegalArgumentException("--batch must be within 1-1024, was " + n);
             }
             this.batchSize = n;
+            return this;
+        }
+
+        /** Whether the native transport uses UDP GSO/GRO where the kernel has them (default auto). */
+        public Builder offload(TransportOptions.Offload mode) {
+            this.offload = Objects.requireNonNull(mode, "offload");
+            return this;
+        }
+
+        /**
+         * How many UDP source ports each worker sends from (default 8): flows spread over them so the
+         * next hop's workers and ECMP spread them too; 1 sends from the listening port.
+         */
+        public Builder sourcePorts(int n) {
+            if (n < 1 || n > TransportOptions.MAX_SOURCE_PORTS) {
+                throw new IllegalArgumentException("--source-ports must be within 1-" + TransportOptions.MAX_SOURCE_PORTS + ", was " + n);
+            }
+            this.sourcePorts = n;
             return this;
         }
 

@@ -20,17 +20,31 @@ public interface DatagramTransport extends AutoCloseable {
      * Receives up to {@code batch.capacity()} datagrams into {@code batch}: waits up to the
      * receive timeout for the first one, then takes what is already queued without waiting.
      * Sets {@code batch.size()}, and each slot's offset (the headroom), length and truncation flag.
+     * With GRO, each segment of a coalesced datagram is a slot of its own in a shared receive area
+     * (see {@link PacketBatch}); segments that did not fit are delivered by the next call.
      *
      * @return the number received; 0 on timeout; -1 once the transport is closed
      */
     int receive(PacketBatch batch);
 
     /**
-     * Sends every slot of {@code [0, batch.size())} that has a destination, in order.
+     * Sends every slot of {@code [0, batch.size())} that has a destination, in order (per flow,
+     * when several source ports carry them). Sets {@link PacketBatch#sent(int)} of each slot.
      *
-     * @return the number handed to the kernel; the others failed (no route, too big, closed)
+     * @return the number of slots handed to the kernel; the others failed (no route, too big,
+     *     closed), wherever they are in the batch: see {@link PacketBatch#sent(int)}
      */
     int send(PacketBatch batch);
+
+    /** Whether sends put runs of equal datagrams into one GSO ({@code UDP_SEGMENT}) message now. */
+    default boolean gsoInUse() {
+        return false;
+    }
+
+    /** Whether receives take coalesced ({@code UDP_GRO}) datagrams and split them into slots. */
+    default boolean groInUse() {
+        return false;
+    }
 
     /**
      * Reports destinations that answered with an ICMP unreachable since the last call (a replica

@@ -33,11 +33,17 @@ final class LinuxSockets {
     static final int IPPROTO_IPV6 = 41;
     static final int IPV6_RECVERR = 25;
     static final int IPV6_V6ONLY = 26;
+    static final int SOL_UDP = 17;
+    /** Send: a {@code u16} cmsg (or socket option) with the size of each segment of a GSO message. */
+    static final int UDP_SEGMENT = 103;
+    /** Receive: a socket option to coalesce; an {@code int} cmsg with the segment size of a coalesced message. */
+    static final int UDP_GRO = 104;
     static final int MSG_TRUNC = 0x20;
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_ERRQUEUE = 0x2000;
     static final int MSG_WAITFORONE = 0x10000;
     static final int SHUT_RDWR = 2;
+    static final int EMSGSIZE = 90;
 
     static final MethodHandle SETSOCKOPT = Libc.downcallCapturingErrno("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
@@ -57,6 +63,8 @@ final class LinuxSockets {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
     static final MethodHandle RECVMSG = Libc.downcallCapturingErrno("recvmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    static final MethodHandle CONNECT = Libc.downcallCapturingErrno("connect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     static final MethodHandle SHUTDOWN = Libc.downcallCapturingErrno("shutdown",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 

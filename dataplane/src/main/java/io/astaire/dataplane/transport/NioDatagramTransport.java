@@ -19,6 +19,7 @@ import java.nio.channels.Selector;
  * batch is full, and a {@link Selector} to wait (up to the receive timeout) when there is
  * nothing. One system call per datagram, but no allocation in steady state (the JDK caches the
  * last peer address). It cannot see ICMP errors, so replicas are only dropped by the resolver.
+ * It uses no offloads and sends from its one socket, whatever the options say.
  */
 public final class NioDatagramTransport implements DatagramTransport {
 
@@ -82,7 +83,7 @@ public final class NioDatagramTransport implements DatagramTransport {
         boolean waited = false;
         try {
             while (n < batch.capacity()) {
-                ByteBuffer buf = batch.buffer(n);
+                ByteBuffer buf = batch.ownBuffer(n);
                 // One byte more than fits tells a truncated datagram apart from one of exactly maxDatagram.
                 buf.limit(headroom + room + 1).position(headroom);
                 SocketAddress from = channel.receive(buf);
@@ -101,7 +102,7 @@ public final class NioDatagramTransport implements DatagramTransport {
                 }
                 int len = buf.position() - headroom;
                 buf.clear(); // users read with absolute accessors, checked against the limit
-                batch.received(n, Math.min(len, room), len > room, (InetSocketAddress) from);
+                batch.received(n, Math.min(len, room), len > room, (InetSocketAddress) from, -1);
                 n++;
             }
         } catch (ClosedChannelException | ClosedSelectorException e) {
@@ -125,6 +126,7 @@ public final class NioDatagramTransport implements DatagramTransport {
     @Override
     public int send(PacketBatch batch) {
         int sent = 0;
+        batch.clearSent(batch.size());
         for (int i = 0, size = batch.size(); i < size; i++) {
             Endpoint to = batch.destination(i);
             if (to == null) {
@@ -135,6 +137,7 @@ public final class NioDatagramTransport implements DatagramTransport {
             buf.limit(offset + batch.length(i)).position(offset);
             try {
                 if (channel.send(buf, to.address()) > 0 || batch.length(i) == 0) {
+                    batch.markSent(i);
                     sent++;
                 }
             } catch (IOException | RuntimeException e) {
