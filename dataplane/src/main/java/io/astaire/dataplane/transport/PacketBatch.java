@@ -58,10 +58,11 @@ public final class PacketBatch {
     /** The kernel coalesces at most this many segments into one datagram (UDP_GRO_CNT_MAX). */
     static final int MAX_SEGMENTS = 64;
     /**
-     * Default receive areas: one per this many slots (at least one). Fewer areas cost less memory
-     * (64 KiB each) but take fewer datagrams per system call when the traffic is not coalesced.
+     * Default receive areas: one per this many slots. One area per slot costs 64 KiB a slot (4 MiB
+     * for a batch of 64) but lets traffic the kernel did not coalesce (a sender without GSO, such
+     * as most generators) fill the whole batch in one system call, as it does with GRO off.
      */
-    static final int SLOTS_PER_AREA = 4;
+    static final int SLOTS_PER_AREA = 1;
     /** The segment size of a message that is one plain datagram. */
     static final int NOT_COALESCED = -1;
     /** sin_port / sin6_port: network byte order, at offset 2 (built once, not per decoded name). */
