@@ -74,6 +74,12 @@ public final class Ipv4Header {
         return buffer.getShort(offset + 4) & 0xFFFF;
     }
 
+    /** Sets the identification field. */
+    public Ipv4Header identification(int identification) {
+        buffer.putShort(offset + 4, (short) identification);
+        return this;
+    }
+
     /** The DF flag. */
     public boolean dontFragment() {
         return (buffer.get(offset + 6) & 0x40) != 0;

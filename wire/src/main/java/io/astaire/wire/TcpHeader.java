@@ -17,6 +17,12 @@ public final class TcpHeader {
     public static final int PSH = 0x08;
     /** ACK flag. */
     public static final int ACK = 0x10;
+    /** URG flag. */
+    public static final int URG = 0x20;
+    /** ECE flag (ECN echo). */
+    public static final int ECE = 0x40;
+    /** CWR flag (congestion window reduced). */
+    public static final int CWR = 0x80;
 
     private ByteBuffer buffer;
     private int offset;
@@ -60,6 +66,12 @@ public final class TcpHeader {
         return buffer.getInt(offset + 4);
     }
 
+    /** Sets the sequence number. */
+    public TcpHeader sequence(int sequence) {
+        buffer.putInt(offset + 4, sequence);
+        return this;
+    }
+
     /** Acknowledgement number. */
     public int acknowledgement() {
         return buffer.getInt(offset + 8);
@@ -78,6 +90,12 @@ public final class TcpHeader {
     /** The flag byte (FIN, SYN, RST, PSH, ACK, URG, ECE, CWR). */
     public int flags() {
         return buffer.get(offset + 13) & 0xFF;
+    }
+
+    /** Sets the flag byte. */
+    public TcpHeader flags(int flags) {
+        buffer.put(offset + 13, (byte) flags);
+        return this;
     }
 
     /** Receive window. */
