@@ -15,6 +15,8 @@ import io.astaire.dataplane.tun.TunDevice;
 import io.astaire.dataplane.tun.TunOffloads;
 import io.astaire.model.ChainSpec;
 import io.astaire.model.TopologyCodec;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -165,6 +167,14 @@ class EdgeOffloadTest {
             assertThat(in.tunReadGso() + out.tunReadGso() + in.tunSegments() + out.tunSegments()).isZero();
             assertThat(in.tunWriteGso() + out.tunWriteGso() + in.tunCoalescedSegments() + out.tunCoalescedSegments()).isZero();
         }
+
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new EdgeMetrics(registry, ingress).refresh();
+        String scrape = registry.scrape();
+        assertThat(scrape).contains("astaire_tun_offload{feature=\"tso4\",role=\"ingress\"} " + (mode == OffloadMode.AUTO ? "1.0" : "0.0"))
+                .contains("astaire_edge_dropped_packets_total{reason=\"vnet_gso_size_invalid\",role=\"ingress\"} 0.0")
+                .contains("astaire_edge_tun_read_gso_total{role=\"ingress\"} " + (double) in.tunReadGso())
+                .contains("astaire_edge_tun_coalesced_segments_total{role=\"ingress\"} " + (double) in.tunCoalescedSegments());
 
         Underlay seen = Underlay.decode(pcap, TUN_MTU);
         assertThat(seen.problems()).as("datagrams that are not exactly one NSH packet as expected").isEmpty();
