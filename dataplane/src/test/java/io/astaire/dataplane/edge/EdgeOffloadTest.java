@@ -109,25 +109,10 @@ class EdgeOffloadTest {
     @EnumSource(OffloadMode.class)
     void tcpCrossesTheChainByteForByteAndTheUnderlayCarriesOnlyOrdinaryNshPackets(OffloadMode mode, @TempDir Path dir) throws Exception {
         FixedTopologySource topology = new FixedTopologySource(TopologyCodec.parse(TOPOLOGY));
-        EdgeNode egress = server.call(() -> {
-            SfNode sf = SfNode.builder().topology(topology, List.of("f1")).listen(new InetSocketAddress("10.99.0.2", SF_PORT))
-                    .resolver(literalResolver()).workers(1).start();
-            open.add(sf);
-            EdgeNode node = EdgeNode.start(EdgeConfig.defaults(EdgeRole.EGRESS, "tout0")
-                    .withListen(new InetSocketAddress("10.99.0.2", EDGE_PORT)).withUnderlayMtu(1500).withOffload(mode)
-                    .withTunAddresses(List.of(new TunDevice.InterfaceAddress(Packets.ip("10.2.0.1"), 24))), topology, literalResolver());
-            open.add(node);
-            server.exec("ip", "route", "add", "10.1.0.0/24", "dev", "tout0");
-            return node;
-        });
-        EdgeNode ingress = client.call(() -> {
-            EdgeNode node = EdgeNode.start(EdgeConfig.defaults(EdgeRole.INGRESS, "tin0")
-                    .withListen(new InetSocketAddress("10.99.0.1", EDGE_PORT)).withUnderlayMtu(1500).withOffload(mode)
-                    .withTunAddresses(List.of(new TunDevice.InterfaceAddress(Packets.ip("10.1.0.1"), 24))), topology, literalResolver());
-            open.add(node);
-            client.exec("ip", "route", "add", "10.2.0.0/24", "dev", "tin0");
-            return node;
-        });
+        server.call(() -> open.add(SfNode.builder().topology(topology, List.of("f1")).listen(new InetSocketAddress("10.99.0.2", SF_PORT))
+                .resolver(literalResolver()).workers(1).start()));
+        EdgeNode egress = startEdge(server, EdgeRole.EGRESS, "tout0", "10.99.0.2", "10.2.0.1", "10.1.0.0/24", mode, topology);
+        EdgeNode ingress = startEdge(client, EdgeRole.INGRESS, "tin0", "10.99.0.1", "10.1.0.1", "10.2.0.0/24", mode, topology);
         assertThat(ingress.tunMtu()).isEqualTo(TUN_MTU);
         if (mode == OffloadMode.AUTO) {
             assertThat(ingress.offloads().has(TunOffloads.Feature.TSO4)).isTrue();
@@ -184,6 +169,19 @@ class EdgeOffloadTest {
             assertThat(seen.forward()).as("every datagram the ingress sent was captured and decoded").isEqualTo(in.sent());
             assertThat(seen.reverse()).as("every datagram the ingress received was captured and decoded").isEqualTo(in.received());
         }
+    }
+
+    /** An edge in {@code ns} listening on {@code underlay}, its TUN device at {@code tunAddress}/24, {@code peers} routed into it. */
+    private EdgeNode startEdge(NetNs ns, EdgeRole role, String tunName, String underlay, String tunAddress, String peers,
+                               OffloadMode mode, FixedTopologySource topology) throws Exception {
+        return ns.call(() -> {
+            EdgeNode node = EdgeNode.start(EdgeConfig.defaults(role, tunName)
+                    .withListen(new InetSocketAddress(underlay, EDGE_PORT)).withUnderlayMtu(1500).withOffload(mode)
+                    .withTunAddresses(List.of(new TunDevice.InterfaceAddress(Packets.ip(tunAddress), 24))), topology, literalResolver());
+            open.add(node);
+            ns.exec("ip", "route", "add", peers, "dev", tunName);
+            return node;
+        });
     }
 
     private static HopResolver literalResolver() {
