@@ -144,11 +144,15 @@ final class TunToNetworkWorker implements Runnable {
         return read;
     }
 
-    /** A device with a virtio_net_hdr: each read lands in the staging buffer and is cut into slots. */
+    /**
+     * A device with a virtio_net_hdr: each read lands in the staging buffer and is cut into slots.
+     * At most a batch of reads per call, as full batches go out while cutting: the loop comes back
+     * for new tables and the error queue however busy the device is.
+     */
     private int readSuperPackets(EdgeTables t) {
         int n = 0;
         int read = 0;
-        while (n < batch.capacity()) {
+        while (n < batch.capacity() && read < batch.capacity()) {
             int length = tun.read(stagingAddress, STAGING_CAPACITY);
             if (length <= 0) {
                 if (length < 0 && readFailed(-length, read)) {
