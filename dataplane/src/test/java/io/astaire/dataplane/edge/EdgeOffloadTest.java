@@ -37,7 +37,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Real TCP through a real chain, with TUN offloads on and off: a client namespace holds the
@@ -64,6 +64,7 @@ class EdgeOffloadTest {
               - {name: web, spi: %d, functions: [f1]}
             rules:
               - {name: tcp-servers, priority: 10, protocol: tcp, destination: 10.2.0.0/24, chain: web}
+              - {name: tcp6-servers, priority: 11, protocol: tcp, destination: "fd00:2::/64", chain: web}
             ingress: {address: 10.99.0.1:%d}
             egress: {address: 10.99.0.2:%d}
             """.formatted(SF_PORT, WEB, EDGE_PORT, EDGE_PORT);
@@ -105,14 +106,16 @@ class EdgeOffloadTest {
         }
     }
 
-    @ParameterizedTest(name = "offload {0}")
-    @EnumSource(OffloadMode.class)
-    void tcpCrossesTheChainByteForByteAndTheUnderlayCarriesOnlyOrdinaryNshPackets(OffloadMode mode, @TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "offload {0}, TCP over IPv{1}")
+    @CsvSource({"AUTO, 4", "OFF, 4", "AUTO, 6"})
+    void tcpCrossesTheChainByteForByteAndTheUnderlayCarriesOnlyOrdinaryNshPackets(OffloadMode mode, int ipVersion, @TempDir Path dir)
+            throws Exception {
+        String serverAddress = ipVersion == 4 ? "10.2.0.1" : "fd00:2::1";
         FixedTopologySource topology = new FixedTopologySource(TopologyCodec.parse(TOPOLOGY));
         server.call(() -> open.add(SfNode.builder().topology(topology, List.of("f1")).listen(new InetSocketAddress("10.99.0.2", SF_PORT))
                 .resolver(literalResolver()).workers(1).start()));
-        EdgeNode egress = startEdge(server, EdgeRole.EGRESS, "tout0", "10.99.0.2", "10.2.0.1", "10.1.0.0/24", mode, topology);
-        EdgeNode ingress = startEdge(client, EdgeRole.INGRESS, "tin0", "10.99.0.1", "10.1.0.1", "10.2.0.0/24", mode, topology);
+        EdgeNode egress = startEdge(server, EdgeRole.EGRESS, "tout0", "10.99.0.2", 2, 1, mode, topology);
+        EdgeNode ingress = startEdge(client, EdgeRole.INGRESS, "tin0", "10.99.0.1", 1, 2, mode, topology);
         assertThat(ingress.tunMtu()).isEqualTo(TUN_MTU);
         if (mode == OffloadMode.AUTO) {
             assertThat(ingress.offloads().has(TunOffloads.Feature.TSO4)).isTrue();
@@ -121,13 +124,13 @@ class EdgeOffloadTest {
             assertThat(ingress.offloads()).isEqualTo(TunOffloads.NONE);
             assertThat(egress.offloads()).isEqualTo(TunOffloads.NONE);
         }
-        ServerSocket listener = server.call(() -> new ServerSocket(SERVER_PORT, 1, Packets.ip("10.2.0.1")));
+        ServerSocket listener = server.call(() -> new ServerSocket(SERVER_PORT, 1, Packets.ip(serverAddress)));
         open.add(listener);
         CompletableFuture<byte[]> serverSaw = echoOnce(listener);
 
         Path pcap = dir.resolve("underlay.pcap");
         Capture capture = Capture.start(client, "vc", pcap, dir.resolve("tcpdump.out"));
-        Transfer transfer = client.call(() -> Transfer.run(new InetSocketAddress("10.2.0.1", SERVER_PORT), BYTES_EACH_WAY));
+        Transfer transfer = client.call(() -> Transfer.run(new InetSocketAddress(serverAddress, SERVER_PORT), BYTES_EACH_WAY));
         assertThat(serverSaw.get(60, TimeUnit.SECONDS)).as("what the server received").isEqualTo(transfer.sentSha256());
         assertThat(transfer.receivedSha256()).as("what came back to the client").isEqualTo(transfer.sentSha256());
         assertThat(transfer.received()).isEqualTo(BYTES_EACH_WAY);
@@ -171,15 +174,22 @@ class EdgeOffloadTest {
         }
     }
 
-    /** An edge in {@code ns} listening on {@code underlay}, its TUN device at {@code tunAddress}/24, {@code peers} routed into it. */
-    private EdgeNode startEdge(NetNs ns, EdgeRole role, String tunName, String underlay, String tunAddress, String peers,
+    /**
+     * An edge in {@code ns} listening on {@code underlay}, its TUN device at 10.N.0.1/24 and
+     * fd00:N::1/64 for N = {@code site}, the other site's networks routed into it.
+     */
+    private EdgeNode startEdge(NetNs ns, EdgeRole role, String tunName, String underlay, int site, int otherSite,
                                OffloadMode mode, FixedTopologySource topology) throws Exception {
         return ns.call(() -> {
             EdgeNode node = EdgeNode.start(EdgeConfig.defaults(role, tunName)
                     .withListen(new InetSocketAddress(underlay, EDGE_PORT)).withUnderlayMtu(1500).withOffload(mode)
-                    .withTunAddresses(List.of(new TunDevice.InterfaceAddress(Packets.ip(tunAddress), 24))), topology, literalResolver());
+                    .withTunAddresses(List.of(new TunDevice.InterfaceAddress(Packets.ip("10." + site + ".0.1"), 24))),
+                    topology, literalResolver());
             open.add(node);
-            ns.exec("ip", "route", "add", peers, "dev", tunName);
+            // nodad: a tentative address could neither be bound nor chosen as a source yet.
+            ns.exec("ip", "-6", "addr", "add", "fd00:" + site + "::1/64", "dev", tunName, "nodad");
+            ns.exec("ip", "route", "add", "10." + otherSite + ".0.0/24", "dev", tunName);
+            ns.exec("ip", "-6", "route", "add", "fd00:" + otherSite + "::/64", "dev", tunName);
             return node;
         });
     }
@@ -326,7 +336,8 @@ class EdgeOffloadTest {
         static Underlay decode(Path pcap, int tunMtu) {
             Cmd.Result r = Cmd.run(120, List.of("tshark", "-r", pcap.toString(), "-n", "-d", "udp.port==" + SF_PORT + ",vxlan_gpe",
                     "-Y", "udp && !icmp", "-T", "fields", "-E", "separator=;", "-e", "udp.dstport", "-e", "udp.length",
-                    "-e", "vxlan.next_proto", "-e", "nsh.spi", "-e", "nsh.si", "-e", "nsh.ttl", "-e", "ip.len"));
+                    "-e", "vxlan.next_proto", "-e", "nsh.spi", "-e", "nsh.si", "-e", "nsh.ttl", "-e", "ip.len",
+                    "-e", "ipv6.plen"));
             assertThat(r.exit()).as(r.output()).isZero();
             long forward = 0;
             long reverse = 0;
@@ -349,14 +360,16 @@ class EdgeOffloadTest {
         }
 
         private static String check(String[] f, int tunMtu) {
-            if (f.length < 7 || f[3].isBlank()) {
+            if (f.length < 8 || f[3].isBlank()) {
                 return "not decoded as NSH";
             }
             String[] ipLengths = f[6].split(",");
-            if (ipLengths.length != 2 || !f[2].equals("4")) {
+            boolean innerIpv4 = ipLengths.length == 2 && f[7].isBlank();
+            boolean innerIpv6 = ipLengths.length == 1 && !f[7].isBlank() && !f[7].contains(",");
+            if (!f[2].equals("4") || !(innerIpv4 || innerIpv6)) {
                 return "not one NSH packet with one inner IP packet";
             }
-            int inner = Integer.parseInt(ipLengths[1]);
+            int inner = innerIpv4 ? Integer.parseInt(ipLengths[1]) : 40 + Integer.parseInt(f[7]);
             if (Integer.parseInt(f[1]) != 8 + 8 + 24 + inner) {
                 return "the UDP datagram holds more than the NSH packet";
             }
