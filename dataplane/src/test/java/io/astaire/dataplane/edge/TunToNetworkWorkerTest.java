@@ -122,6 +122,36 @@ class TunToNetworkWorkerTest {
     }
 
     @Test
+    void aUdpSuperPacketLeavesAsOneDatagramPerSegment() throws Exception {
+        int gsoSize = 500;
+        byte[] payload = new byte[2 * gsoSize + 300];
+        new Random(11).nextBytes(payload);
+        byte[] l4 = new byte[8 + payload.length];
+        ByteBuffer.wrap(l4).putShort(0, (short) 5000).putShort(2, (short) 53).putShort(4, (short) l4.length).put(8, payload);
+        ByteBuffer.wrap(l4).putShort(6, (short) (~Packets.checksum(new byte[0], 0, 0, pseudoHeader(17, l4.length)) & 0xffff));
+        byte[] superPacket = Packets.ipv4("10.1.0.1", "10.2.0.5", 17, l4);
+        ByteBuffer staging = worker.staging();
+        header.wrap(staging, 0).flags(VirtioNetHeader.F_NEEDS_CSUM).gsoType(VirtioNetHeader.GSO_UDP_L4).hdrLen(28)
+                .gsoSize(gsoSize).csumStart(20).csumOffset(6);
+        staging.put(VirtioNetHeader.LENGTH, superPacket);
+
+        worker.flush(worker.cut(tables, 0, VirtioNetHeader.LENGTH + superPacket.length));
+
+        byte[] glued = new byte[payload.length];
+        for (int k = 0; k < 3; k++) {
+            byte[] datagram = receive();
+            int udp = GpeNshPacket.HEADROOM_MD1 + 20;
+            int segment = k < 2 ? gsoSize : 300;
+            assertThat(datagram.length).isEqualTo(udp + 8 + segment);
+            assertThat(ByteBuffer.wrap(datagram).getShort(udp + 4)).as("UDP length").isEqualTo((short) (8 + segment));
+            assertThat(Packets.checksum(datagram, udp, 8 + segment, pseudoHeader(17, 8 + segment))).as("UDP checksum").isZero();
+            System.arraycopy(datagram, udp + 8, glued, k * gsoSize, segment);
+        }
+        assertThat(glued).isEqualTo(payload);
+        assertThat(stats.tunReadGso()).isEqualTo(1);
+    }
+
+    @Test
     void aHeaderThatDoesNotFitItsPacketIsDroppedByNameAndTheWorkerGoesOn() throws Exception {
         byte[] superPacket = tsoSuperPacket(new byte[PAYLOAD]);
         assertThat(worker.cut(tables, 0, stage(superPacket, VirtioNetHeader.GSO_TCPV4, 0))).isZero();
@@ -187,7 +217,12 @@ class TunToNetworkWorkerTest {
     }
 
     private static long pseudoHeader(int tcpLength) {
-        return (10 << 8 | 1) + (0 << 8 | 1) + (10 << 8 | 2) + (0 << 8 | 5) + 6 + tcpLength;
+        return pseudoHeader(6, tcpLength);
+    }
+
+    /** The pseudo-header sum of 10.1.0.1 -> 10.2.0.5. */
+    private static long pseudoHeader(int protocol, int l4Length) {
+        return (10 << 8 | 1) + (0 << 8 | 1) + (10 << 8 | 2) + (0 << 8 | 5) + protocol + l4Length;
     }
 
     private byte[] receive() throws Exception {

@@ -145,4 +145,36 @@ class TunOffloadTest {
             }
         });
     }
+
+    @Test
+    void aUdpGsoSendComesOutAsOneUsoSuperPacket() throws Exception {
+        assumeTrue(Cmd.has("python3"), "needs python3 to send with UDP_SEGMENT");
+        ns.call(() -> {
+            try (TunDevice tun = TunDevice.openConfigured("tunuso0", 1, 1400,
+                    List.of(new TunDevice.InterfaceAddress(Packets.ip("10.78.5.1"), 24)), true);
+                 TunIo io = tun.queue(0).newIo();
+                 Arena arena = Arena.ofConfined()) {
+                assumeTrue(tun.offloads().has(TunOffloads.Feature.USO4), "this kernel has no USO for TUN devices (Linux 6.2+)");
+                // SOL_UDP 17, UDP_SEGMENT 103: the kernel keeps 3 x 500 bytes as one skb down to the device.
+                ns.exec("python3", "-c", "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                        + "s.setsockopt(17, 103, 500); s.sendto(b'x' * 1500, ('10.78.5.9', 9999))");
+                MemorySegment buf = arena.allocate(VNET + 65536, 64);
+                ByteBuffer view = buf.asByteBuffer();
+                ByteBuffer header = buf.asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (System.nanoTime() < deadline) {
+                    io.awaitReadable(200);
+                    int n = io.read(buf, 0);
+                    if (n <= VNET || (view.get(VNET) >> 4) != 4 || view.get(VNET + 9) != 17) {
+                        continue;
+                    }
+                    assertThat(view.get(1)).as("gso_type UDP_L4").isEqualTo((byte) 5);
+                    assertThat(header.getShort(4)).as("gso_size").isEqualTo((short) 500);
+                    assertThat(n).as("one read for the three datagrams").isEqualTo(VNET + 20 + 8 + 1500);
+                    return null;
+                }
+                throw new AssertionError("no UDP packet came out of the TUN device within 10 s");
+            }
+        });
+    }
 }
