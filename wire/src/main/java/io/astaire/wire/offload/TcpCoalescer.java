@@ -67,7 +67,6 @@ public final class TcpCoalescer {
     private final int[] openPorts;
     private final int[] openNextSequence;
     private final int[] openSegmentPayload;
-    private final boolean[] openHeadVerified;
 
     /** @param maxGroups how many groups may be open at once in one batch (each owns a 64 KB buffer) */
     public TcpCoalescer(int maxGroups) {
@@ -111,7 +110,6 @@ public final class TcpCoalescer {
         this.openPorts = new int[openFlows];
         this.openNextSequence = new int[openFlows];
         this.openSegmentPayload = new int[openFlows];
-        this.openHeadVerified = new boolean[openFlows];
         reset();
     }
 
@@ -195,7 +193,8 @@ public final class TcpCoalescer {
             return true;
         }
         if (group == NO_GROUP) {
-            if (!openHeadVerified[slot] && !checksumsGood(head)) {
+            // The first segment is verified only now, when something is to be glued to it.
+            if (!checksumsGood(head)) {
                 return false; // the head goes alone, as it came; the candidate starts afresh
             }
             if (groupsUsed == groupBuffers.length) {
@@ -320,7 +319,6 @@ public final class TcpCoalescer {
         int payload = payloadOf(candidate);
         openNextSequence[slot] = candidate.tcp().sequence() + payload;
         openSegmentPayload[slot] = payload;
-        openHeadVerified[slot] = false;
     }
 
     private int findOpenFlow() {
