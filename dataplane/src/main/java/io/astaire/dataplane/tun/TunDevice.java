@@ -98,8 +98,12 @@ public final class TunDevice implements AutoCloseable {
                 }
                 actualName = ifr.getString(0, StandardCharsets.US_ASCII);
                 if (offload) {
-                    TunOffloads got = configureOffloads(arena, state, fd, actualName, opened == 0 ? OFFLOAD_LADDER : new int[] {offloads.flags()});
-                    offloads = opened == 0 ? got : offloads;
+                    // Every further queue asks for exactly what the first one got.
+                    int[] ladder = opened == 0 ? OFFLOAD_LADDER : new int[] {offloads.flags()};
+                    TunOffloads got = configureOffloads(arena, state, fd, actualName, ladder);
+                    if (opened == 0) {
+                        offloads = got;
+                    }
                 }
             }
         } catch (RuntimeException e) {
