@@ -3,6 +3,7 @@ package io.astaire.cli;
 import io.astaire.dataplane.edge.EdgeConfig;
 import io.astaire.dataplane.edge.EdgeLauncher;
 import io.astaire.dataplane.edge.EdgeRole;
+import io.astaire.dataplane.edge.OffloadMode;
 import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.tun.TunDevice;
 import io.astaire.dataplane.tun.TunException;
@@ -97,6 +98,11 @@ final class IngressCommand implements Callable<Integer> {
                 description = "UDP transport: auto, native (recvmmsg/sendmmsg) or nio (default ${DEFAULT-VALUE})")
         String transport;
 
+        @Option(names = "--offload", paramLabel = "MODE", defaultValue = "auto",
+                description = "TUN segmentation offloads: auto (a virtio_net_hdr and the TSO/USO/checksum offloads the kernel has: "
+                        + "TCP crosses the TUN as 64 KB super-packets) or off (one bare packet per read and write) (default ${DEFAULT-VALUE})")
+        String offload;
+
         int run(EdgeRole role) {
             String command = "astaire " + role.label();
             EdgeConfig config;
@@ -113,7 +119,7 @@ final class IngressCommand implements Callable<Integer> {
                     addresses.add(new TunDevice.InterfaceAddress(InetAddress.getByAddress(p.address()), p.length()));
                 }
                 config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
-                        workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport));
+                        workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), OffloadMode.parse(offload));
                 metrics = socketAddress("--metrics-listen", metricsListen);
             } catch (IllegalArgumentException | UnknownHostException e) {
                 System.err.println(command + ": " + e.getMessage());

@@ -40,7 +40,7 @@ class EdgeCommandTest {
         for (String role : new String[] {"ingress", "egress"}) {
             Run r = run(role, "--help");
             assertThat(r.exit()).isZero();
-            assertThat(r.out()).contains("--tun", "--topology", "--controller", "--listen", "--underlay-mtu",
+            assertThat(r.out()).contains("--tun", "--topology", "--controller", "--listen", "--underlay-mtu", "--offload",
                     "--metrics-listen", "--workers", "--tun-address");
         }
     }
@@ -72,6 +72,9 @@ class EdgeCommandTest {
         assertThat(listen.err()).contains("--listen");
         Run transport = run("egress", "--topology", topo.toString(), "--tun", "t0", "--transport", "carrier-pigeon");
         assertThat(transport.err()).contains("carrier-pigeon");
+        Run offload = run("ingress", "--topology", topo.toString(), "--tun", "t0", "--offload", "sometimes");
+        assertThat(offload.exit()).isEqualTo(2);
+        assertThat(offload.err()).contains("--offload must be auto or off, was sometimes");
     }
 
     @Test

@@ -18,16 +18,25 @@ import java.util.Objects;
  * @param flowCacheSize flow-cache entries per worker
  * @param batchSize datagrams per system call
  * @param transport which UDP transport
+ * @param offload whether the TUN device carries super-packets (null: {@link OffloadMode#AUTO})
  */
 public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                          List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
-                         DatagramTransports.Kind transport) {
+                         DatagramTransports.Kind transport, OffloadMode offload) {
+
+    /** As before offloads existed: {@link OffloadMode#AUTO}. */
+    public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
+                      List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
+                      DatagramTransports.Kind transport) {
+        this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, OffloadMode.AUTO);
+    }
 
     public EdgeConfig {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(tunName, "tunName");
         tunAddresses = tunAddresses == null ? List.of() : List.copyOf(tunAddresses);
         transport = transport == null ? DatagramTransports.Kind.AUTO : transport;
+        offload = offload == null ? OffloadMode.AUTO : offload;
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be within 1-64, was " + workers);
         }
@@ -42,24 +51,28 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
         }
     }
 
-    /** One worker, MTU from the route, 64 Ki flow-cache entries, batches of 32. */
+    /** One worker, MTU from the route, 64 Ki flow-cache entries, batches of 32, offloads when the kernel has them. */
     public static EdgeConfig defaults(EdgeRole role, String tunName) {
-        return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 32, DatagramTransports.Kind.AUTO);
+        return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 32, DatagramTransports.Kind.AUTO, OffloadMode.AUTO);
     }
 
     public EdgeConfig withListen(InetSocketAddress address) {
-        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport);
+        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload);
     }
 
     public EdgeConfig withUnderlayMtu(Integer mtu) {
-        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport);
+        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload);
     }
 
     public EdgeConfig withWorkers(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload);
     }
 
     public EdgeConfig withTunAddresses(List<TunDevice.InterfaceAddress> addresses) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload);
+    }
+
+    public EdgeConfig withOffload(OffloadMode mode) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode);
     }
 }

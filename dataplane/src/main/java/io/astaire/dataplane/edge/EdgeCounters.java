@@ -1,6 +1,7 @@
 package io.astaire.dataplane.edge;
 
 import io.astaire.wire.WireError;
+import io.astaire.wire.offload.OffloadError;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -19,11 +20,20 @@ public final class EdgeCounters {
     static final int SENT_BYTES = 4;
     static final int TUN_WRITTEN_BYTES = 5;
     static final int TUN_READ_ERRORS = 6;
-    static final int TOTALS = 7;
+    /** Reads from a vnet-header device that returned a super-packet of more than one segment. */
+    static final int TUN_READ_GSO = 7;
+    /** IP packets the reads of a vnet-header device were cut into (one per plain read). */
+    static final int TUN_SEGMENTS = 8;
+    /** Writes to a vnet-header device of a super-packet glued from several inner packets. */
+    static final int TUN_WRITE_GSO = 9;
+    /** Inner packets that went into those super-packets. */
+    static final int TUN_COALESCED_SEGMENTS = 10;
+    static final int TOTALS = 11;
 
     private final long[] totals = new long[TOTALS];
     private final long[] drops = new long[DropReason.values().length];
     private final long[] wireErrors = new long[WireError.values().length];
+    private final long[] offloadDrops = new long[OffloadError.values().length];
     private final SpiCounts sentPerSpi = new SpiCounts(256);
     private final SpiCounts deliveredPerSpi = new SpiCounts(256);
 
@@ -49,6 +59,12 @@ public final class EdgeCounters {
         LONGS.setRelease(wireErrors, i, wireErrors[i] + 1);
     }
 
+    /** A read from a vnet-header device whose header and packet do not add up: dropped, by reason. */
+    void offloadDrop(OffloadError error) {
+        int i = error.ordinal();
+        LONGS.setRelease(offloadDrops, i, offloadDrops[i] + 1);
+    }
+
     void sent(int spi, int bytes) {
         sentPerSpi.increment(spi);
         add(SENT, 1);
@@ -56,8 +72,13 @@ public final class EdgeCounters {
     }
 
     void delivered(int spi, int bytes) {
-        deliveredPerSpi.increment(spi);
-        add(TUN_WRITTEN, 1);
+        delivered(spi, 1, bytes);
+    }
+
+    /** {@code packets} inner packets of {@code spi} written to the TUN device, in one write or several. */
+    void delivered(int spi, int packets, int bytes) {
+        deliveredPerSpi.add(spi, packets);
+        add(TUN_WRITTEN, packets);
         add(TUN_WRITTEN_BYTES, bytes);
     }
 
@@ -71,6 +92,10 @@ public final class EdgeCounters {
 
     long wireErrors(WireError error) {
         return (long) LONGS.getAcquire(wireErrors, error.ordinal());
+    }
+
+    long offloadDrops(OffloadError error) {
+        return (long) LONGS.getAcquire(offloadDrops, error.ordinal());
     }
 
     SpiCounts sentPerSpi() {

@@ -1,6 +1,8 @@
 package io.astaire.dataplane.edge;
 
+import io.astaire.dataplane.tun.TunOffloads;
 import io.astaire.wire.WireError;
+import io.astaire.wire.offload.OffloadError;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,8 +36,26 @@ public final class EdgeMetrics {
         counter("astaire.edge.sent.datagrams", "encapsulated datagrams sent to first hops", s, EdgeStats::sent, Tags.empty());
         counter("astaire.edge.sent.bytes", "bytes of encapsulated datagrams sent", s, EdgeStats::sentBytes, Tags.empty());
         counter("astaire.edge.received.datagrams", "datagrams received from the network", s, EdgeStats::received, Tags.empty());
+        counter("astaire.edge.tun.read.gso", "TUN reads that returned a super-packet of several segments", s,
+                EdgeStats::tunReadGso, Tags.empty());
+        counter("astaire.edge.tun.segments", "IP packets the TUN reads were cut into", s, EdgeStats::tunSegments, Tags.empty());
+        counter("astaire.edge.tun.write.gso", "TUN writes of a super-packet glued from several inner packets", s,
+                EdgeStats::tunWriteGso, Tags.empty());
+        counter("astaire.edge.tun.coalesced.segments", "inner packets written as part of a super-packet", s,
+                EdgeStats::tunCoalescedSegments, Tags.empty());
         for (DropReason r : DropReason.values()) {
             counter("astaire.edge.dropped.packets", "packets dropped, by reason", s, st -> st.drops(r), Tags.of("reason", r.label()));
+        }
+        // A TUN read whose virtio_net_hdr does not fit its packet is a dropped packet too, named by what is wrong.
+        for (OffloadError e : OffloadError.values()) {
+            if (e != OffloadError.OK) {
+                counter("astaire.edge.dropped.packets", "packets dropped, by reason", s, st -> st.offloadDrops(e),
+                        Tags.of("reason", e.label()));
+            }
+        }
+        for (TunOffloads.Feature f : TunOffloads.FEATURES) {
+            Gauge.builder("astaire.tun.offload", node, n -> n.offloads().has(f) ? 1 : 0)
+                    .description("1 when the TUN device uses this offload").tags(common.and("feature", f.label())).register(registry);
         }
         for (WireError e : WireError.values()) {
             if (e != WireError.OK) {

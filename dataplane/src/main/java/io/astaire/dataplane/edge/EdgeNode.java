@@ -13,6 +13,7 @@ import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.dataplane.tun.TunDevice;
 import io.astaire.dataplane.tun.TunIo;
 import io.astaire.dataplane.tun.TunMtu;
+import io.astaire.dataplane.tun.TunOffloads;
 import io.astaire.model.EndpointSpec;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.HopAddress;
@@ -134,7 +135,8 @@ public final class EdgeNode implements AutoCloseable {
                 }
             }
         }
-        tun = TunDevice.openConfigured(config.tunName(), workers, tunMtu, config.tunAddresses());
+        tun = TunDevice.openConfigured(config.tunName(), workers, tunMtu, config.tunAddresses(), config.offload() == OffloadMode.AUTO);
+        boolean vnetHeader = tun.vnetHeader();
 
         InetSocketAddress sendFrom = new InetSocketAddress(listen.getAddress(), 0);
         for (int i = 0; i < workers; i++) {
@@ -145,11 +147,11 @@ public final class EdgeNode implements AutoCloseable {
             DatagramTransport tx = DatagramTransports.open(config.transport(),
                     TransportOptions.defaults(sendFrom).withReusePort(false));
             transports.add(tx);
-            TunToNetworkWorker out = new TunToNetworkWorker(readIo, tx,
+            TunToNetworkWorker out = new TunToNetworkWorker(readIo, vnetHeader, tx,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, HEADROOM), this::tables,
                     new Classifier(classifierTable, config.flowCacheSize()), stats.newWorker(),
                     (destination, errno) -> resolver.markUnreachable(destination));
-            NetworkToTunWorker in = new NetworkToTunWorker(transports.get(i), writeIo,
+            NetworkToTunWorker in = new NetworkToTunWorker(transports.get(i), writeIo, vnetHeader,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, stats.newWorker());
             tunWorkers.add(out);
             netWorkers.add(in);
@@ -161,6 +163,7 @@ public final class EdgeNode implements AutoCloseable {
         }
         source.subscribe(this::apply);
         ready = true;
+        LOG.info("TUN {}: {}", tun.name(), tun.offloads().describe());
         LOG.info("{} ready: TUN {} (MTU {} = underlay {} via {} - {} bytes of encapsulation, {} queue(s)), listening on {}, topology v{}",
                 role, tun.name(), tunMtu, underlayMtu, underlayDevice, underlayMtu - tunMtu, workers, localAddress, v.version());
     }
@@ -269,6 +272,11 @@ public final class EdgeNode implements AutoCloseable {
 
     public String tunName() {
         return tun.name();
+    }
+
+    /** What the TUN device got: a virtio_net_hdr or not, and the offloads the kernel accepted. */
+    public TunOffloads offloads() {
+        return tun == null ? TunOffloads.NONE : tun.offloads();
     }
 
     /** Where paths ending here arrive. */

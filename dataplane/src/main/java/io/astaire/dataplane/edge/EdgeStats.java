@@ -1,6 +1,7 @@
 package io.astaire.dataplane.edge;
 
 import io.astaire.wire.WireError;
+import io.astaire.wire.offload.OffloadError;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -60,6 +61,35 @@ public final class EdgeStats {
         return sum(EdgeCounters.TUN_WRITTEN_BYTES);
     }
 
+    /** Reads from a vnet-header device that held a super-packet (more than one segment). */
+    public long tunReadGso() {
+        return sum(EdgeCounters.TUN_READ_GSO);
+    }
+
+    /** IP packets the reads of a vnet-header device were cut into. */
+    public long tunSegments() {
+        return sum(EdgeCounters.TUN_SEGMENTS);
+    }
+
+    /** Super-packets written to a vnet-header device, each glued from several inner packets. */
+    public long tunWriteGso() {
+        return sum(EdgeCounters.TUN_WRITE_GSO);
+    }
+
+    /** Inner packets that were written as part of a super-packet. */
+    public long tunCoalescedSegments() {
+        return sum(EdgeCounters.TUN_COALESCED_SEGMENTS);
+    }
+
+    /** Reads from a vnet-header device dropped because header and packet did not add up, by reason. */
+    public long offloadDrops(OffloadError error) {
+        long t = 0;
+        for (EdgeCounters c : workers) {
+            t += c.offloadDrops(error);
+        }
+        return t;
+    }
+
     public long drops(DropReason reason) {
         long t = 0;
         for (EdgeCounters c : workers) {
@@ -102,8 +132,17 @@ public final class EdgeStats {
         m.put("sent", sent());
         m.put("received", received());
         m.put("delivered", delivered());
+        m.put("tun_read_gso", tunReadGso());
+        m.put("tun_segments", tunSegments());
+        m.put("tun_write_gso", tunWriteGso());
+        m.put("tun_coalesced_segments", tunCoalescedSegments());
         for (DropReason r : DropReason.values()) {
             m.put("drop_" + r.label(), drops(r));
+        }
+        for (OffloadError e : OffloadError.values()) {
+            if (e != OffloadError.OK) {
+                m.put("drop_" + e.label(), offloadDrops(e));
+            }
         }
         return m;
     }

@@ -41,12 +41,17 @@ public final class SpiCounts {
 
     /** Adds one packet to {@code spi}'s count. */
     public void increment(int spi) {
+        add(spi, 1);
+    }
+
+    /** Adds {@code packets} to {@code spi}'s count. */
+    public void add(int spi, long packets) {
         int slot = slot(spi);
         if (slot < 0) {
-            OVERFLOW_COUNT.setRelease(this, overflow + 1);
+            OVERFLOW_COUNT.setRelease(this, overflow + packets);
             return;
         }
-        COUNTS.setRelease(counts, slot, counts[slot] + 1);
+        COUNTS.setRelease(counts, slot, counts[slot] + packets);
     }
 
     private int slot(int spi) {

@@ -13,7 +13,13 @@ import io.astaire.wire.GpeNshPacket;
 import io.astaire.wire.InnerPacket;
 import io.astaire.wire.NshHeader;
 import io.astaire.wire.WireError;
+import io.astaire.wire.offload.GsoSplitter;
+import io.astaire.wire.offload.OffloadError;
+import io.astaire.wire.offload.VirtioNetHeader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.function.Supplier;
 
 /**
@@ -23,11 +29,18 @@ import java.util.function.Supplier;
  * the flow, and sends the whole batch with one system call. Nothing is copied or allocated per
  * packet. Runs on its own platform thread: the TUN descriptor is polled with a timeout so the
  * worker notices {@link #stop()}.
+ *
+ * <p>On a device with a virtio_net_hdr a read may return a TCP/UDP super-packet of up to 64 KB.
+ * It lands in a staging buffer and is cut ({@link GsoSplitter}) into ordinary IP packets, one per
+ * slot; the flow is classified once per read, as all segments share it, and a batch that fills
+ * up is sent before the cutting goes on. Each segment leaves as a normal NSH datagram.
  */
 final class TunToNetworkWorker implements Runnable {
     static final int TTL = 63;
     private static final int POLL_MILLIS = 100;
     private static final long ERROR_DRAIN_NANOS = 200_000_000L;
+    /** virtio_net_hdr + the largest IP packet. */
+    static final int STAGING_CAPACITY = VirtioNetHeader.LENGTH + 65535;
 
     private final TunIo tun;
     private final DatagramTransport transport;
@@ -40,11 +53,23 @@ final class TunToNetworkWorker implements Runnable {
     private final DatagramTransport.UnreachableListener unreachable;
     private final InnerPacket inner = new InnerPacket();
     private final FlowKey flow = new FlowKey();
+    /** Null on a device without a virtio_net_hdr: packets are read straight into the slots. */
+    private final GsoSplitter splitter;
+    private final ByteBuffer staging;
+    private final long stagingAddress;
+    // What the last classification chose, for every segment of the same read.
+    private int currentSpi;
+    private Endpoint currentNext;
+    private int currentFlowHash;
+    private int currentNextProtocol;
     private volatile boolean running = true;
     private volatile int lastReadError;
     private long nextErrorDrain;
 
-    TunToNetworkWorker(TunIo tun, DatagramTransport transport, PacketBatch batch, Supplier<EdgeTables> tables,
+    /**
+     * @param vnetHeader the device puts a virtio_net_hdr in front of every packet it hands over
+     */
+    TunToNetworkWorker(TunIo tun, boolean vnetHeader, DatagramTransport transport, PacketBatch batch, Supplier<EdgeTables> tables,
                        Classifier classifier, EdgeCounters counters, DatagramTransport.UnreachableListener unreachable) {
         if (batch.headroom() < GpeNshPacket.HEADROOM_MD1) {
             throw new IllegalArgumentException("batch headroom " + batch.headroom() + " < " + GpeNshPacket.HEADROOM_MD1);
@@ -58,6 +83,16 @@ final class TunToNetworkWorker implements Runnable {
         this.unreachable = unreachable;
         this.slotSpi = new int[batch.capacity()];
         this.readCapacity = batch.maxDatagram() - GpeNshPacket.HEADROOM_MD1;
+        if (vnetHeader) {
+            MemorySegment stagingMemory = Arena.ofAuto().allocate(STAGING_CAPACITY, 64);
+            this.splitter = new GsoSplitter();
+            this.staging = stagingMemory.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
+            this.stagingAddress = stagingMemory.address();
+        } else {
+            this.splitter = null;
+            this.staging = null;
+            this.stagingAddress = 0;
+        }
     }
 
     @Override
@@ -78,26 +113,28 @@ final class TunToNetworkWorker implements Runnable {
         }
     }
 
-    /** Reads, classifies, encapsulates and sends one batch; returns the packets read, or -1 on a read error. */
+    /** Reads, classifies, encapsulates and sends one batch; returns the reads made, or -1 on a read error. */
     int doWork() {
-        EdgeTables t = tables.get();
+        return splitter == null ? readPackets(tables.get()) : readSuperPackets(tables.get());
+    }
+
+    /** A device without a virtio_net_hdr: each read is one packet, read straight into its slot. */
+    private int readPackets(EdgeTables t) {
         int headroom = batch.headroom();
         int n = 0;
         int read = 0;
         while (n < batch.capacity()) {
             int length = tun.read(batch.address(n) + headroom, readCapacity);
             if (length <= 0) {
-                if (length < 0) {
-                    readError(-length);
-                    if (read == 0) {
-                        return -1;
-                    }
+                if (length < 0 && readFailed(-length, read)) {
+                    return -1;
                 }
                 break; // nothing more waiting
             }
             read++;
             counters.add(EdgeCounters.TUN_READ, 1);
-            if (prepare(t, n, headroom, length)) {
+            if (classify(t, n, headroom, length)) {
+                encapsulate(n, headroom, length);
                 n++;
             }
         }
@@ -107,8 +144,99 @@ final class TunToNetworkWorker implements Runnable {
         return read;
     }
 
-    /** Classifies and encapsulates the packet in slot {@code n}; false when it is dropped. */
-    private boolean prepare(EdgeTables t, int n, int headroom, int length) {
+    /**
+     * A device with a virtio_net_hdr: each read lands in the staging buffer and is cut into slots.
+     * At most a batch of reads per call, as full batches go out while cutting: the loop comes back
+     * for new tables and the error queue however busy the device is.
+     */
+    private int readSuperPackets(EdgeTables t) {
+        int n = 0;
+        int read = 0;
+        while (n < batch.capacity() && read < batch.capacity()) {
+            int length = tun.read(stagingAddress, STAGING_CAPACITY);
+            if (length <= 0) {
+                if (length < 0 && readFailed(-length, read)) {
+                    return -1;
+                }
+                break;
+            }
+            read++;
+            counters.add(EdgeCounters.TUN_READ, 1);
+            n = cut(t, n, length);
+        }
+        flush(n);
+        return read;
+    }
+
+    /** Counts a failed read; true when nothing was read before it, so the caller reports the error. */
+    private boolean readFailed(int errno, int readBefore) {
+        readError(errno);
+        return readBefore == 0;
+    }
+
+    /**
+     * Cuts what one read left in the staging buffer ({@code readLength} bytes: virtio_net_hdr, then
+     * the packet) into IP packets in the slots from {@code n} on, classified and encapsulated;
+     * sends the batch whenever it fills up. A read whose header and packet do not add up is dropped
+     * and counted by what is wrong.
+     *
+     * @return the slots in use afterwards
+     */
+    int cut(EdgeTables t, int n, int readLength) {
+        if (readLength < VirtioNetHeader.LENGTH) {
+            counters.offloadDrop(OffloadError.TRUNCATED);
+            return n;
+        }
+        int segments = splitter.prepare(staging, 0, readLength - VirtioNetHeader.LENGTH);
+        if (segments < 0) {
+            counters.offloadDrop(splitter.error());
+            return n;
+        }
+        if (splitter.maxSegmentLength() > readCapacity) {
+            counters.offloadDrop(OffloadError.NO_ROOM); // a segment would not fit the underlay once wrapped
+            return n;
+        }
+        counters.add(EdgeCounters.TUN_SEGMENTS, segments);
+        if (segments > 1) {
+            counters.add(EdgeCounters.TUN_READ_GSO, 1);
+        }
+        int headroom = batch.headroom();
+        for (int k = 0; k < segments; k++) {
+            if (n == batch.capacity()) {
+                flush(n);
+                n = 0;
+            }
+            int length = splitter.writeSegment(k, batch.buffer(n), headroom);
+            if (length < 0) {
+                counters.offloadDrop(splitter.error());
+                return n;
+            }
+            if (k == 0 && !classify(t, n, headroom, length)) {
+                return n; // every segment has the first one's flow: all of them go
+            }
+            encapsulate(n, headroom, length);
+            n++;
+        }
+        return n;
+    }
+
+    /** Sends the first {@code n} slots, if any. */
+    void flush(int n) {
+        if (n > 0) {
+            send(n);
+        }
+    }
+
+    /** The buffer a vnet-header read lands in (virtio_net_hdr at 0); for tests that feed {@link #cut} directly. */
+    ByteBuffer staging() {
+        return staging;
+    }
+
+    /**
+     * Checks the packet in slot {@code n}, classifies its flow and picks the path's first hop,
+     * remembering the choice for {@link #encapsulate}; false when the packet is dropped.
+     */
+    private boolean classify(EdgeTables t, int n, int headroom, int length) {
         ByteBuffer buf = batch.buffer(n);
         WireError error = inner.wrap(buf, headroom, length);
         if (error != WireError.OK) {
@@ -122,17 +250,26 @@ final class TunToNetworkWorker implements Runnable {
             return false;
         }
         Route<Object> route = t.forwarding().route(spi, ServicePath.INITIAL_SI);
-        Endpoint next = route == null || route.next() == null ? null : route.next().select(flow.symmetricHash());
+        int hash = flow.symmetricHash();
+        Endpoint next = route == null || route.next() == null ? null : route.next().select(hash);
         if (next == null) {
             counters.drop(DropReason.NO_ROUTE);
             return false;
         }
-        int nextProtocol = inner.version() == 4 ? NshHeader.NEXT_PROTOCOL_IPV4 : NshHeader.NEXT_PROTOCOL_IPV6;
-        int start = GpeNshPacket.encapsulateMd1(buf, headroom, length, spi, ServicePath.INITIAL_SI, TTL, nextProtocol);
-        batch.offset(n, start).length(n, length + GpeNshPacket.HEADROOM_MD1).destination(n, next)
-                .flowHash(n, flow.symmetricHash());
-        slotSpi[n] = spi;
+        currentSpi = spi;
+        currentNext = next;
+        currentFlowHash = hash;
+        currentNextProtocol = inner.version() == 4 ? NshHeader.NEXT_PROTOCOL_IPV4 : NshHeader.NEXT_PROTOCOL_IPV6;
         return true;
+    }
+
+    /** Writes VXLAN-GPE + NSH in front of the packet in slot {@code n}, for the flow last classified. */
+    private void encapsulate(int n, int headroom, int length) {
+        ByteBuffer buf = batch.buffer(n);
+        int start = GpeNshPacket.encapsulateMd1(buf, headroom, length, currentSpi, ServicePath.INITIAL_SI, TTL, currentNextProtocol);
+        batch.offset(n, start).length(n, length + GpeNshPacket.HEADROOM_MD1).destination(n, currentNext)
+                .flowHash(n, currentFlowHash);
+        slotSpi[n] = currentSpi;
     }
 
     private void send(int n) {

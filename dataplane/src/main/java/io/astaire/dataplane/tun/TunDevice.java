@@ -21,19 +21,37 @@ import java.util.List;
  * <p>With more than one queue the device is opened with {@code IFF_MULTI_QUEUE}, one descriptor
  * per queue, so each reading worker has its own. The device is opened in the network namespace
  * of the calling thread.
+ *
+ * <p>Opened with offloads, the device adds a virtio_net_hdr in front of every packet
+ * ({@code IFF_VNET_HDR}) and takes the offloads the kernel has ({@code TUNSETOFFLOAD}): the kernel
+ * then hands over TCP super-packets of up to 64 KB with partial checksums and accepts them back,
+ * so a whole TSO/GRO train costs one read or one write. {@link #offloads()} says what was accepted.
  */
 public final class TunDevice implements AutoCloseable {
     static final long TUNSETIFF = 0x400454caL;
     static final short IFF_TUN = 0x0001;
     static final short IFF_NO_PI = 0x1000;
     static final short IFF_MULTI_QUEUE = 0x0100;
+    static final short IFF_VNET_HDR = 0x4000;
+    static final long TUNSETOFFLOAD = 0x400454d0L;
+    static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    /** sizeof(struct virtio_net_hdr): no mergeable buffers, no hash report. */
+    public static final int VNET_HEADER_LENGTH = 10;
+    /** What we ask for, then fall back from when the kernel refuses (EINVAL): USO came in Linux 6.2. */
+    static final int[] OFFLOAD_LADDER = {
+        TunOffloads.TUN_F_CSUM | TunOffloads.TUN_F_TSO4 | TunOffloads.TUN_F_TSO6 | TunOffloads.TUN_F_USO4 | TunOffloads.TUN_F_USO6,
+        TunOffloads.TUN_F_CSUM | TunOffloads.TUN_F_TSO4 | TunOffloads.TUN_F_TSO6,
+        TunOffloads.TUN_F_CSUM,
+    };
     static final String CLONE_DEVICE = "/dev/net/tun";
 
     private final String name;
     private final List<TunQueue> queues;
+    private final TunOffloads offloads;
 
-    private TunDevice(String name, int queueCount, int[] fds) {
+    private TunDevice(String name, int queueCount, int[] fds, TunOffloads offloads) {
         this.name = name;
+        this.offloads = offloads;
         List<TunQueue> qs = new ArrayList<>(queueCount);
         for (int i = 0; i < queueCount; i++) {
             qs.add(new TunQueue(this, i, fds[i]));
@@ -41,8 +59,17 @@ public final class TunDevice implements AutoCloseable {
         this.queues = List.copyOf(qs);
     }
 
-    /** Opens (creates or attaches to) device {@code name} with {@code queueCount} queues; the device stays down. */
+    /** Opens (creates or attaches to) device {@code name} with {@code queueCount} queues, plain packets; the device stays down. */
     public static TunDevice open(String name, int queueCount) {
+        return open(name, queueCount, false);
+    }
+
+    /**
+     * Opens (creates or attaches to) device {@code name} with {@code queueCount} queues; the device
+     * stays down. With {@code offload}, every queue gets a virtio_net_hdr and the offloads the
+     * kernel accepts (see {@link #offloads()}).
+     */
+    public static TunDevice open(String name, int queueCount, boolean offload) {
         if (queueCount < 1) {
             throw new IllegalArgumentException("a TUN device needs at least one queue, asked for " + queueCount);
         }
@@ -50,10 +77,11 @@ public final class TunDevice implements AutoCloseable {
         int[] fds = new int[queueCount];
         int opened = 0;
         String actualName = name;
+        TunOffloads offloads = TunOffloads.NONE;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.newCallState(arena);
             MemorySegment path = arena.allocateFrom(CLONE_DEVICE);
-            short flags = (short) (IFF_TUN | IFF_NO_PI | (queueCount > 1 ? IFF_MULTI_QUEUE : 0));
+            short flags = (short) (IFF_TUN | IFF_NO_PI | (queueCount > 1 ? IFF_MULTI_QUEUE : 0) | (offload ? IFF_VNET_HDR : 0));
             for (; opened < queueCount; opened++) {
                 int fd = TunLibc.open(state, path, TunLibc.O_RDWR | TunLibc.O_NONBLOCK | TunLibc.O_CLOEXEC);
                 if (fd < 0) {
@@ -69,6 +97,14 @@ public final class TunDevice implements AutoCloseable {
                     throw new TunException(setIffProblem(name, errno, queueCount), errno);
                 }
                 actualName = ifr.getString(0, StandardCharsets.US_ASCII);
+                if (offload) {
+                    // Every further queue asks for exactly what the first one got.
+                    int[] ladder = opened == 0 ? OFFLOAD_LADDER : new int[] {offloads.flags()};
+                    TunOffloads got = configureOffloads(arena, state, fd, actualName, ladder);
+                    if (opened == 0) {
+                        offloads = got;
+                    }
+                }
             }
         } catch (RuntimeException e) {
             for (int i = 0; i < opened; i++) {
@@ -76,7 +112,28 @@ public final class TunDevice implements AutoCloseable {
             }
             throw e;
         }
-        return new TunDevice(actualName, queueCount, fds);
+        return new TunDevice(actualName, queueCount, fds, offloads);
+    }
+
+    /**
+     * Sets the virtio_net_hdr size and the first offload set of {@code ladder} the kernel accepts
+     * on queue descriptor {@code fd}; with none accepted the header stays, carrying no offloads.
+     */
+    private static TunOffloads configureOffloads(Arena arena, MemorySegment state, int fd, String name, int[] ladder) {
+        MemorySegment size = arena.allocate(ValueLayout.JAVA_INT);
+        size.set(ValueLayout.JAVA_INT, 0, VNET_HEADER_LENGTH);
+        if (TunLibc.ioctl(state, fd, TUNSETVNETHDRSZ, size) < 0) {
+            int errno = Libc.errno(state);
+            Libc.close(fd);
+            throw new TunException("cannot set the virtio_net_hdr size of TUN device " + name + ": " + Libc.strerror(errno)
+                    + " (start with offloads off)", errno);
+        }
+        for (int flags : ladder) {
+            if (TunLibc.ioctlValue(state, fd, TUNSETOFFLOAD, flags) == 0) {
+                return new TunOffloads(true, flags);
+            }
+        }
+        return new TunOffloads(true, 0);
     }
 
     /**
@@ -84,7 +141,12 @@ public final class TunDevice implements AutoCloseable {
      * the given addresses (may be empty), and the link up.
      */
     public static TunDevice openConfigured(String name, int queueCount, int mtu, List<InterfaceAddress> addresses) {
-        TunDevice device = open(name, queueCount);
+        return openConfigured(name, queueCount, mtu, addresses, false);
+    }
+
+    /** Like {@link #openConfigured(String, int, int, List)}, with offloads when {@code offload} (see {@link #open(String, int, boolean)}). */
+    public static TunDevice openConfigured(String name, int queueCount, int mtu, List<InterfaceAddress> addresses, boolean offload) {
+        TunDevice device = open(name, queueCount, offload);
         try {
             device.mtu(mtu);
             for (InterfaceAddress a : addresses) {
@@ -139,6 +201,16 @@ public final class TunDevice implements AutoCloseable {
         return name;
     }
 
+    /** Whether packets carry a virtio_net_hdr, and the offloads the kernel accepted. */
+    public TunOffloads offloads() {
+        return offloads;
+    }
+
+    /** True when every read and write starts with a {@value #VNET_HEADER_LENGTH}-byte virtio_net_hdr. */
+    public boolean vnetHeader() {
+        return offloads.vnetHeader();
+    }
+
     public int queueCount() {
         return queues.size();
     }
@@ -188,6 +260,6 @@ public final class TunDevice implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TunDevice[" + name + ", queues=" + queues.size() + "]";
+        return "TunDevice[" + name + ", queues=" + queues.size() + ", " + offloads.describe() + "]";
     }
 }

@@ -11,14 +11,25 @@ import java.lang.foreign.ValueLayout;
  * headroom for encapsulation) or writing an inner packet from the middle of a receive buffer
  * allocates nothing. Not thread-safe: every thread makes its own with {@link TunQueue#newIo()}.
  *
+ * <p>On a device with a virtio_net_hdr ({@link TunDevice#offloads()}), every read returns the
+ * 10-byte header followed by the packet, and every write must start with one.
+ *
  * <p>The descriptor is non-blocking: {@link #read} returns 0 when no packet is waiting, and a
  * worker parks in {@link #awaitReadable(int)} (poll) with a timeout, so it notices shutdown.
+ *
+ * <p>The steady state calls libc without errno capture (a capturing call allocates); only a call
+ * that returned -1 is looked at again to learn its errno (see {@link #readFailed}, {@link #writeFailed}).
  */
 public final class TunIo implements AutoCloseable {
+    private static final int POLLFD_SIZE = 8;
+    private static final int POLLFD_EVENTS = 4;
+    private static final int POLLFD_REVENTS = 6;
+
     private final TunQueue queue;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment callState = Libc.newCallState(arena);
-    private final MemorySegment pollFd = arena.allocate(8, 8);
+    private final MemorySegment pollFd = arena.allocate(POLLFD_SIZE, 8);
+    private final long pollFdAddress = pollFd.address();
 
     TunIo(TunQueue queue) {
         this.queue = queue;
@@ -28,9 +39,22 @@ public final class TunIo implements AutoCloseable {
     /**
      * Reads one packet into {@code capacity} bytes at native {@code address}.
      *
-     * @return the packet's length; 0 when none is waiting; or a negative errno
+     * @return the packet's length (with the virtio_net_hdr in front, on such a device); 0 when none is waiting; or a negative errno
      */
     public int read(long address, int capacity) {
+        long n = TunLibc.readNoErrno(queue.fd(), address, capacity);
+        return n >= 0 ? (int) n : readFailed(address, capacity);
+    }
+
+    /**
+     * The read returned -1 and we do not know why. Nearly always nothing was waiting (EAGAIN): a
+     * zero-timeout poll that reports nothing says so without allocating. Otherwise the descriptor has
+     * a packet (arrived meanwhile: read it now) or an error, which a read capturing errno reports.
+     */
+    private int readFailed(long address, int capacity) {
+        if (!readableNow()) {
+            return 0;
+        }
         long n = TunLibc.read(callState, queue.fd(), address, capacity);
         if (n >= 0) {
             return (int) n;
@@ -39,18 +63,29 @@ public final class TunIo implements AutoCloseable {
         return errno == Libc.EAGAIN || errno == Libc.EINTR ? 0 : -errno;
     }
 
+    private boolean readableNow() {
+        return poll(0) != 0; // a failed poll (-1) is looked at by the capturing read
+    }
+
     /** Reads one packet into {@code segment} at {@code offset}; see {@link #read(long, int)}. */
     public int read(MemorySegment segment, long offset) {
         return read(segment.address() + offset, (int) Math.min(Integer.MAX_VALUE, segment.byteSize() - offset));
     }
 
     /**
-     * Writes one IP packet of {@code length} bytes from native {@code address}; the kernel then
-     * routes it as if it had arrived on the device.
+     * Writes one IP packet of {@code length} bytes from native {@code address} (on a device with a
+     * virtio_net_hdr: the header, then the packet); the kernel then routes it as if it had arrived
+     * on the device.
      *
      * @return {@code length} when written, or a negative errno (EINVAL: the kernel rejected the packet)
      */
     public int write(long address, int length) {
+        long n = TunLibc.writeNoErrno(queue.fd(), address, length);
+        return n >= 0 ? (int) n : writeFailed(address, length);
+    }
+
+    /** A write that returned -1 wrote nothing, so writing again capturing errno is safe and tells why. */
+    private int writeFailed(long address, int length) {
         long n = TunLibc.write(callState, queue.fd(), address, length);
         return n >= 0 ? (int) n : -Libc.errno(callState);
     }
@@ -69,10 +104,13 @@ public final class TunIo implements AutoCloseable {
      * @return true when one is waiting (or the descriptor has an error to report on read)
      */
     public boolean awaitReadable(int timeoutMillis) {
-        pollFd.set(ValueLayout.JAVA_SHORT, 4, TunLibc.POLLIN);
-        pollFd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-        int n = TunLibc.poll(callState, pollFd, 1, timeoutMillis);
-        return n > 0;
+        return poll(timeoutMillis) > 0;
+    }
+
+    private int poll(int timeoutMillis) {
+        pollFd.set(ValueLayout.JAVA_SHORT, POLLFD_EVENTS, TunLibc.POLLIN);
+        pollFd.set(ValueLayout.JAVA_SHORT, POLLFD_REVENTS, (short) 0);
+        return TunLibc.pollNoErrno(pollFdAddress, 1, timeoutMillis);
     }
 
     /** The queue this handle reads and writes. */

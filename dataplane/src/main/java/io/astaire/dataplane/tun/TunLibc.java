@@ -37,8 +37,18 @@ final class TunLibc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle WRITE = Libc.downcallCapturingErrno("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle POLL = Libc.downcallCapturingErrno("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    // The packet path's calls, bound a second time without errno capture: a capturing call makes a
+    // new slice of the capture segment every time, so the steady state uses these and repeats a
+    // failed call through the capturing handle only to learn why it failed.
+    private static final MethodHandle READ_NO_ERRNO = Libc.downcall("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle WRITE_NO_ERRNO = Libc.downcall("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle POLL_NO_ERRNO = Libc.downcall("poll",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    // TUNSETOFFLOAD takes its argument by value (an unsigned long), not through a pointer.
+    private static final MethodHandle IOCTL_VALUE = Libc.downcallCapturingErrno("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SETNS = Libc.downcallCapturingErrno("setns",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
@@ -76,9 +86,35 @@ final class TunLibc {
         }
     }
 
-    static int poll(MemorySegment callState, MemorySegment fds, long nfds, int timeoutMillis) {
+    static long readNoErrno(int fd, long address, long count) {
         try {
-            return (int) POLL.invokeExact(callState, fds, nfds, timeoutMillis);
+            return (long) READ_NO_ERRNO.invokeExact(fd, address, count);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    static long writeNoErrno(int fd, long address, long count) {
+        try {
+            return (long) WRITE_NO_ERRNO.invokeExact(fd, address, count);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code poll} on {@code nfds} pollfds at native {@code fdsAddress}, without errno: -1 only says it failed. */
+    static int pollNoErrno(long fdsAddress, long nfds, int timeoutMillis) {
+        try {
+            return (int) POLL_NO_ERRNO.invokeExact(fdsAddress, nfds, timeoutMillis);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code ioctl(fd, request, value)} for the requests that take an integer by value. */
+    static int ioctlValue(MemorySegment callState, int fd, long request, long value) {
+        try {
+            return (int) IOCTL_VALUE.invokeExact(callState, fd, request, value);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
