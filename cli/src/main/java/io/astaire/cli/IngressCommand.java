@@ -3,7 +3,8 @@ package io.astaire.cli;
 import io.astaire.dataplane.edge.EdgeConfig;
 import io.astaire.dataplane.edge.EdgeLauncher;
 import io.astaire.dataplane.edge.EdgeRole;
-import io.astaire.dataplane.edge.OffloadMode;
+import io.astaire.dataplane.transport.TransportOptions;
+import io.astaire.dataplane.transport.TransportOptions.Offload;
 import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.tun.TunDevice;
 import io.astaire.dataplane.tun.TunException;
@@ -98,10 +99,18 @@ final class IngressCommand implements Callable<Integer> {
                 description = "UDP transport: auto, native (recvmmsg/sendmmsg) or nio (default ${DEFAULT-VALUE})")
         String transport;
 
-        @Option(names = "--offload", paramLabel = "MODE", defaultValue = "auto",
-                description = "TUN segmentation offloads: auto (a virtio_net_hdr and the TSO/USO/checksum offloads the kernel has: "
-                        + "TCP crosses the TUN as 64 KB super-packets) or off (one bare packet per read and write) (default ${DEFAULT-VALUE})")
+        @Option(names = "--offload", paramLabel = "auto|off", defaultValue = "${env:ASTAIRE_OFFLOAD:-auto}",
+                description = "Segmentation offloads: auto = the TUN device with a virtio_net_hdr and the TSO/USO/checksum "
+                        + "offloads the kernel has (TCP crosses the TUN as 64 KB super-packets, cut into ordinary NSH packets "
+                        + "and glued back at the other edge), and UDP GSO/GRO on the sockets; off = one bare packet per "
+                        + "system call (default ${DEFAULT-VALUE}; the environment variable ASTAIRE_OFFLOAD sets the default)")
         String offload;
+
+        @Option(names = "--source-ports", paramLabel = "N", defaultValue = "" + EdgeConfig.DEFAULT_SOURCE_PORTS,
+                description = "UDP source ports each worker sends from (1-" + TransportOptions.MAX_SOURCE_PORTS + "): each flow "
+                        + "always leaves from one of them, so the first hop's workers and ECMP spread flows (RFC 7348); "
+                        + "1 sends from one port (default ${DEFAULT-VALUE})")
+        int sourcePorts;
 
         int run(EdgeRole role) {
             String command = "astaire " + role.label();
@@ -119,7 +128,7 @@ final class IngressCommand implements Callable<Integer> {
                     addresses.add(new TunDevice.InterfaceAddress(InetAddress.getByAddress(p.address()), p.length()));
                 }
                 config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
-                        workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), OffloadMode.parse(offload));
+                        workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts);
                 metrics = socketAddress("--metrics-listen", metricsListen);
             } catch (IllegalArgumentException | UnknownHostException e) {
                 System.err.println(command + ": " + e.getMessage());

@@ -87,10 +87,11 @@ final class SfCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}, native where available).")
     String transport;
 
-    @Option(names = "--offload", paramLabel = "auto|off", defaultValue = "auto",
+    @Option(names = "--offload", paramLabel = "auto|off", defaultValue = "${env:ASTAIRE_OFFLOAD:-auto}",
             description = "UDP segmentation offloads of the native transport: auto = GSO on send (runs of equal datagrams "
                     + "to one hop in one system call) and GRO on receive where the kernel has them; off = one datagram "
-                    + "per message (default: ${DEFAULT-VALUE}). The nio transport never uses them.")
+                    + "per message (default: ${DEFAULT-VALUE}; the environment variable ASTAIRE_OFFLOAD sets the default). "
+                    + "The nio transport never uses them.")
     String offload;
 
     @Option(names = "--source-ports", paramLabel = "N", defaultValue = "8",

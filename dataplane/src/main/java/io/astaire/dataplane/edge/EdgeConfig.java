@@ -1,6 +1,8 @@
 package io.astaire.dataplane.edge;
 
 import io.astaire.dataplane.transport.DatagramTransports;
+import io.astaire.dataplane.transport.TransportOptions;
+import io.astaire.dataplane.transport.TransportOptions.Offload;
 import io.astaire.dataplane.tun.TunDevice;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -18,25 +20,31 @@ import java.util.Objects;
  * @param flowCacheSize flow-cache entries per worker
  * @param batchSize datagrams per system call
  * @param transport which UDP transport
- * @param offload whether the TUN device carries super-packets (null: {@link OffloadMode#AUTO})
+ * @param offload AUTO: super-packets at the TUN device (virtio_net_hdr, TSO) and UDP GSO/GRO on the
+ *     sockets where the kernel has them; OFF: one packet per system call (null: AUTO)
+ * @param sourcePorts UDP source ports the sending side spreads flows over (RFC 7348 §5), one per flow
  */
 public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                          List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
-                         DatagramTransports.Kind transport, OffloadMode offload) {
+                         DatagramTransports.Kind transport, Offload offload, int sourcePorts) {
 
-    /** As before offloads existed: {@link OffloadMode#AUTO}. */
+    /** Default offloads (AUTO) and source ports ({@link #DEFAULT_SOURCE_PORTS}). */
     public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                       List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
                       DatagramTransports.Kind transport) {
-        this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, OffloadMode.AUTO);
+        this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, Offload.AUTO,
+                DEFAULT_SOURCE_PORTS);
     }
+
+    /** Enough ports for a next hop's SO_REUSEPORT workers and ECMP to spread flows; few sockets to drain. */
+    public static final int DEFAULT_SOURCE_PORTS = 8;
 
     public EdgeConfig {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(tunName, "tunName");
         tunAddresses = tunAddresses == null ? List.of() : List.copyOf(tunAddresses);
         transport = transport == null ? DatagramTransports.Kind.AUTO : transport;
-        offload = offload == null ? OffloadMode.AUTO : offload;
+        offload = offload == null ? Offload.AUTO : offload;
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be within 1-64, was " + workers);
         }
@@ -49,30 +57,38 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
         if (batchSize < 1 || batchSize > 1024) {
             throw new IllegalArgumentException("--batch must be within 1-1024, was " + batchSize);
         }
+        if (sourcePorts < 1 || sourcePorts > TransportOptions.MAX_SOURCE_PORTS) {
+            throw new IllegalArgumentException("--source-ports must be within 1-" + TransportOptions.MAX_SOURCE_PORTS + ", was " + sourcePorts);
+        }
     }
 
     /** One worker, MTU from the route, 64 Ki flow-cache entries, batches of 32, offloads when the kernel has them. */
     public static EdgeConfig defaults(EdgeRole role, String tunName) {
-        return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 32, DatagramTransports.Kind.AUTO, OffloadMode.AUTO);
+        return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 32, DatagramTransports.Kind.AUTO, Offload.AUTO,
+                DEFAULT_SOURCE_PORTS);
     }
 
     public EdgeConfig withListen(InetSocketAddress address) {
-        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload);
+        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
     }
 
     public EdgeConfig withUnderlayMtu(Integer mtu) {
-        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload);
+        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
     }
 
     public EdgeConfig withWorkers(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
     }
 
     public EdgeConfig withTunAddresses(List<TunDevice.InterfaceAddress> addresses) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
     }
 
-    public EdgeConfig withOffload(OffloadMode mode) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode);
+    public EdgeConfig withSourcePorts(int n) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, n);
+    }
+
+    public EdgeConfig withOffload(Offload mode) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode, sourcePorts);
     }
 }

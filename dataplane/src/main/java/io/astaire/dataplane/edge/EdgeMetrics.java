@@ -57,6 +57,10 @@ public final class EdgeMetrics {
             Gauge.builder("astaire.tun.offload", node, n -> n.offloads().has(f) ? 1 : 0)
                     .description("1 when the TUN device uses this offload").tags(common.and("feature", f.label())).register(registry);
         }
+        Gauge.builder("astaire.udp.offload", node, n -> n.udpGsoInUse() ? 1 : 0)
+                .description("1 while the edge's sockets send runs of datagrams as one (UDP GSO)").tags(common.and("feature", "gso")).register(registry);
+        Gauge.builder("astaire.udp.offload", node, n -> n.udpGroInUse() ? 1 : 0)
+                .description("1 while the edge's sockets receive coalesced datagrams (UDP GRO)").tags(common.and("feature", "gro")).register(registry);
         for (WireError e : WireError.values()) {
             if (e != WireError.OK) {
                 counter("astaire.edge.wire.errors", "datagrams or inner packets that failed to decode, by error", s,

@@ -10,6 +10,7 @@ import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.Endpoint;
 import io.astaire.dataplane.transport.PacketBatch;
 import io.astaire.dataplane.transport.TransportOptions;
+import io.astaire.dataplane.transport.TransportOptions.Offload;
 import io.astaire.dataplane.tun.TunDevice;
 import io.astaire.dataplane.tun.TunIo;
 import io.astaire.dataplane.tun.TunMtu;
@@ -126,7 +127,7 @@ public final class EdgeNode implements AutoCloseable {
         int workers = config.workers();
         for (int i = 0; i < workers; i++) {
             DatagramTransport rx = DatagramTransports.open(config.transport(),
-                    TransportOptions.defaults(listen).withReusePort(workers > 1));
+                    TransportOptions.defaults(listen).withReusePort(workers > 1).withOffload(config.offload()));
             transports.add(rx);
             if (i == 0) {
                 localAddress = rx.localAddress();
@@ -135,7 +136,7 @@ public final class EdgeNode implements AutoCloseable {
                 }
             }
         }
-        tun = TunDevice.openConfigured(config.tunName(), workers, tunMtu, config.tunAddresses(), config.offload() == OffloadMode.AUTO);
+        tun = TunDevice.openConfigured(config.tunName(), workers, tunMtu, config.tunAddresses(), config.offload() == Offload.AUTO);
         boolean vnetHeader = tun.vnetHeader();
 
         InetSocketAddress sendFrom = new InetSocketAddress(listen.getAddress(), 0);
@@ -145,7 +146,8 @@ public final class EdgeNode implements AutoCloseable {
             tunIos.add(readIo);
             tunIos.add(writeIo);
             DatagramTransport tx = DatagramTransports.open(config.transport(),
-                    TransportOptions.defaults(sendFrom).withReusePort(false));
+                    TransportOptions.defaults(sendFrom).withReusePort(false).withOffload(config.offload())
+                            .withSourcePorts(config.sourcePorts()));
             transports.add(tx);
             TunToNetworkWorker out = new TunToNetworkWorker(readIo, vnetHeader, tx,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, HEADROOM), this::tables,
@@ -163,7 +165,8 @@ public final class EdgeNode implements AutoCloseable {
         }
         source.subscribe(this::apply);
         ready = true;
-        LOG.info("TUN {}: {}", tun.name(), tun.offloads().describe());
+        LOG.info("TUN {}: {}; UDP: GSO {}, GRO {}, {} source port(s) per worker", tun.name(), tun.offloads().describe(),
+                udpGsoInUse() ? "on" : "off", udpGroInUse() ? "on" : "off", config.sourcePorts());
         LOG.info("{} ready: TUN {} (MTU {} = underlay {} via {} - {} bytes of encapsulation, {} queue(s)), listening on {}, topology v{}",
                 role, tun.name(), tunMtu, underlayMtu, underlayDevice, underlayMtu - tunMtu, workers, localAddress, v.version());
     }
@@ -272,6 +275,16 @@ public final class EdgeNode implements AutoCloseable {
 
     public String tunName() {
         return tun.name();
+    }
+
+    /** True while any of the edge's sockets sends with UDP GSO (it turns itself off after an EIO). */
+    public boolean udpGsoInUse() {
+        return transports.stream().anyMatch(DatagramTransport::gsoInUse);
+    }
+
+    /** True while any of the edge's sockets receives with UDP GRO. */
+    public boolean udpGroInUse() {
+        return transports.stream().anyMatch(DatagramTransport::groInUse);
     }
 
     /** What the TUN device got: a virtio_net_hdr or not, and the offloads the kernel accepted. */

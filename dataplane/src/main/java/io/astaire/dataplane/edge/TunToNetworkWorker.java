@@ -274,9 +274,9 @@ final class TunToNetworkWorker implements Runnable {
 
     private void send(int n) {
         batch.size(n);
-        int sent = transport.send(batch);
+        transport.send(batch);
         for (int i = 0; i < n; i++) {
-            if (i < sent) {
+            if (batch.sent(i)) {
                 counters.sent(slotSpi[i], batch.length(i));
             } else {
                 counters.drop(DropReason.SEND_FAILED);

@@ -39,12 +39,17 @@ public record TransportOptions(InetSocketAddress bind, boolean reusePort, int re
         /** One datagram per message, as without offloads. */
         OFF;
 
+        /** {@code auto} or {@code off}, in any case; anything else fails naming the choices. */
         public static Offload parse(String text) {
             try {
                 return valueOf(text.trim().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("offload '" + text + "' is not one of auto, off");
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw new IllegalArgumentException("--offload must be auto or off, was " + text);
             }
+        }
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.astaire.dataplane.transport.TransportOptions.Offload;
 import io.astaire.dataplane.node.SfNode;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.NameLookup;
@@ -108,7 +109,7 @@ class EdgeOffloadTest {
 
     @ParameterizedTest(name = "offload {0}, TCP over IPv{1}")
     @CsvSource({"AUTO, 4", "OFF, 4", "AUTO, 6"})
-    void tcpCrossesTheChainByteForByteAndTheUnderlayCarriesOnlyOrdinaryNshPackets(OffloadMode mode, int ipVersion, @TempDir Path dir)
+    void tcpCrossesTheChainByteForByteAndTheUnderlayCarriesOnlyOrdinaryNshPackets(Offload mode, int ipVersion, @TempDir Path dir)
             throws Exception {
         String serverAddress = ipVersion == 4 ? "10.2.0.1" : "fd00:2::1";
         FixedTopologySource topology = new FixedTopologySource(TopologyCodec.parse(TOPOLOGY));
@@ -117,7 +118,7 @@ class EdgeOffloadTest {
         EdgeNode egress = startEdge(server, EdgeRole.EGRESS, "tout0", "10.99.0.2", 2, 1, mode, topology);
         EdgeNode ingress = startEdge(client, EdgeRole.INGRESS, "tin0", "10.99.0.1", 1, 2, mode, topology);
         assertThat(ingress.tunMtu()).isEqualTo(TUN_MTU);
-        if (mode == OffloadMode.AUTO) {
+        if (mode == Offload.AUTO) {
             assertThat(ingress.offloads().has(TunOffloads.Feature.TSO4)).isTrue();
             assertThat(egress.offloads().has(TunOffloads.Feature.TSO4)).isTrue();
         } else {
@@ -143,7 +144,7 @@ class EdgeOffloadTest {
         capture.awaitRecords(in.sent() + in.received(), Duration.ofSeconds(30));
         long dropped = capture.stop();
         System.out.printf("offload %s: ingress %s%n         egress %s%n", mode.label(), in.asMap(), out.asMap());
-        if (mode == OffloadMode.AUTO) {
+        if (mode == Offload.AUTO) {
             assertThat(in.tunReadGso()).as("TSO super-packets the ingress read from the client").isPositive();
             assertThat(out.tunReadGso()).as("TSO super-packets the egress read from the server").isPositive();
             assertThat(in.tunSegments()).isGreaterThan(in.tunRead());
@@ -159,7 +160,7 @@ class EdgeOffloadTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new EdgeMetrics(registry, ingress).refresh();
         String scrape = registry.scrape();
-        assertThat(scrape).contains("astaire_tun_offload{feature=\"tso4\",role=\"ingress\"} " + (mode == OffloadMode.AUTO ? "1.0" : "0.0"))
+        assertThat(scrape).contains("astaire_tun_offload{feature=\"tso4\",role=\"ingress\"} " + (mode == Offload.AUTO ? "1.0" : "0.0"))
                 .contains("astaire_edge_dropped_packets_total{reason=\"vnet_gso_size_invalid\",role=\"ingress\"} 0.0")
                 .contains("astaire_edge_tun_read_gso_total{role=\"ingress\"} " + (double) in.tunReadGso())
                 .contains("astaire_edge_tun_coalesced_segments_total{role=\"ingress\"} " + (double) in.tunCoalescedSegments());
@@ -179,7 +180,7 @@ class EdgeOffloadTest {
      * fd00:N::1/64 for N = {@code site}, the other site's networks routed into it.
      */
     private EdgeNode startEdge(NetNs ns, EdgeRole role, String tunName, String underlay, int site, int otherSite,
-                               OffloadMode mode, FixedTopologySource topology) throws Exception {
+                               Offload mode, FixedTopologySource topology) throws Exception {
         return ns.call(() -> {
             EdgeNode node = EdgeNode.start(EdgeConfig.defaults(role, tunName)
                     .withListen(new InetSocketAddress(underlay, EDGE_PORT)).withUnderlayMtu(1500).withOffload(mode)
