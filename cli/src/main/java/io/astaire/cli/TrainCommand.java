@@ -52,13 +52,16 @@ final class TrainCommand implements Callable<Integer> {
     /** Time left at the end of a node's share for its queue to drain into the egress. */
     private static final long DRAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
     private static final long QUIET_POLL_MILLIS = 50;
+    /** The least time every node gets traffic for, whatever the deadline says. */
+    private static final long MIN_TRAFFIC_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long READY_POLL_MILLIS = 10;
 
     @Spec
     CommandSpec spec;
 
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "6",
-            description = "How long the whole run may take, node starts included (default: ${DEFAULT-VALUE}; 1-60).")
+            description = "How long the whole run should take, node starts included; each node gets at least 1 s "
+                    + "of traffic (default: ${DEFAULT-VALUE}; 1-60).")
     int seconds;
 
     @Option(names = "--packets", paramLabel = "N", defaultValue = "300000",
@@ -123,7 +126,8 @@ final class TrainCommand implements Callable<Integer> {
             long delivered0 = egress.delivered();
             long malformed0 = egress.malformed();
             long start = System.nanoTime();
-            long stopSending = start + (deadline - start) / nodesLeft - DRAIN_NANOS;
+            // A slow start (a loaded machine) may have used up the share: every node still gets some traffic.
+            long stopSending = Math.max(start + (deadline - start) / nodesLeft - DRAIN_NANOS, start + MIN_TRAFFIC_NANOS);
             long sent = 0;
             try (TrainingIngress ingress = new TrainingIngress(rules, BATCH)) {
                 Endpoint to = Endpoint.of(node.sf.node.localAddress());
