@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -41,7 +42,7 @@ import picocli.CommandLine.Spec;
                 "Training run for the JVM's AOT cache (docs/start-up.md): starts service function nodes in this "
                         + "process on loopback UDP, sends VXLAN-GPE/NSH traffic through them for a few seconds, "
                         + "prints what was delivered and exits. Needs no root. ./astaire and the container image "
-                        + "run it as: java -XX:AOTCacheOutput=astaire.aot -jar astaire.jar train%n"},
+                        + "run it as: java --enable-native-access=ALL-UNNAMED -XX:AOTCacheOutput=astaire.aot -jar astaire.jar train%n"},
         footer = {"%nExit status: 0 when every node delivered traffic, 1 otherwise."})
 final class TrainCommand implements Callable<Integer> {
 
@@ -71,7 +72,7 @@ final class TrainCommand implements Callable<Integer> {
     /** What one node of the training delivered. */
     record Stage(String name, long sent, long delivered, long malformed, long unclassified, long nanos) {
         String describe() {
-            return String.format("astaire train: %s: sent %d, delivered %d (%d malformed, %d unclassified) in %.1f s",
+            return String.format(Locale.ROOT, "astaire train: %s: sent %d, delivered %d (%d malformed, %d unclassified) in %.1f s",
                     name, sent, delivered, malformed, unclassified, nanos / 1e9);
         }
     }
@@ -109,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         stages.forEach(s -> out.println(s.describe()));
         boolean allDelivered = stages.stream().allMatch(s -> s.delivered() > 0);
-        out.printf("astaire train: %s in %.1f s%n", allDelivered ? "done" : "FAILED: a node delivered nothing",
+        out.printf(Locale.ROOT, "astaire train: %s in %.1f s%n", allDelivered ? "done" : "FAILED: a node delivered nothing",
                 (System.nanoTime() - begin) / 1e9);
         out.flush();
         return allDelivered ? 0 : 1;
