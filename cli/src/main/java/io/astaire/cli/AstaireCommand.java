@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
                 GetCommand.class,
                 DeleteCommand.class,
                 DescribeCommand.class,
+                TrainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AstaireCommand implements Runnable {
 
