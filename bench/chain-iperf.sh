@@ -29,7 +29,8 @@ plain="acbp$$"
 demo_pid=""
 
 cleanup() {
-  [ -n "$demo_pid" ] && kill -INT "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null || true
+  # SIGTERM: a background job of a script ignores SIGINT; the demo's shutdown hook removes its namespaces
+  if [ -n "$demo_pid" ]; then kill -TERM "$demo_pid" 2>/dev/null || true; wait "$demo_pid" 2>/dev/null || true; fi
   for n in client router server; do ip netns del "$plain-$n" 2>/dev/null || true; done
 }
 trap cleanup EXIT
@@ -48,6 +49,7 @@ ip netns exec "$plain-router" sysctl -qw net.ipv4.ip_forward=1
 
 # --- the demo chain ----------------------------------------------------------------------------
 echo "chain-iperf.sh: starting the demo chain (log $work/demo.log)" >&2
+export ASTAIRE_OFFLOAD="${OFFLOAD:-auto}"
 ./astaire demo --non-interactive --duration 100000 --refresh 60 >"$work/demo.log" 2>&1 &
 demo_pid=$!
 for _ in $(seq 1 600); do
@@ -73,6 +75,10 @@ run() { # client-ns server-ns server-address streams reverse
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(statistics.median(v))' "$@"; }
 fmt() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1])/1e9))' "$1"; }
 
+# The JVMs of the chain start cold: one discarded run per stream count lets the JIT compile the path.
+IFS=, read -ra stream_counts <<<"$STREAMS"
+for p in "${stream_counts[@]}"; do run "${prefix}client" "${prefix}server" 10.2.0.2 "$p" "" >/dev/null; done
+
 {
   echo "# $(date -Is) $(uname -r), $(nproc) CPUs; $REPEAT runs of ${SECONDS_PER_RUN} s each, medians [min-max] in Gbit/s"
   echo "# chain: astaire demo (namespaces ${prefix}*), offload=${OFFLOAD:-auto}; plain: $plain-{client,router,server}"
@@ -80,7 +86,6 @@ fmt() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1])/1e9))' "$1"; 
   echo "| streams | direction | through the chain | plain routed path | ratio |"
   echo "|---|---|---|---|---|"
 } | tee "$OUT"
-IFS=, read -ra stream_counts <<<"$STREAMS"
 for p in "${stream_counts[@]}"; do
   for dir in forward reverse; do
     rev=""; [ "$dir" = reverse ] && rev="-R"

@@ -17,9 +17,22 @@ public final class Checksums {
      * {@code offset}, added to {@code initial}. An odd last byte is padded with zero.
      */
     public static long partialSum(ByteBuffer buffer, int offset, int length, long initial) {
+        // Sums 32-bit big-endian words into a 64-bit accumulator (folded later by finish): the
+        // carries of a 16-bit one's-complement sum pile up in the high bits, so no per-word carry
+        // handling is needed. Four 8-byte loads per round: this loop is most of the CPU an edge
+        // spends on a TSO super-packet (every segment's TCP checksum, every glued one's check).
         long sum = initial;
         int position = offset;
         int end = offset + length;
+        while (end - position >= 32) {
+            long a = buffer.getLong(position);
+            long b = buffer.getLong(position + 8);
+            long c = buffer.getLong(position + 16);
+            long d = buffer.getLong(position + 24);
+            sum += (a >>> 32) + (a & 0xFFFFFFFFL) + (b >>> 32) + (b & 0xFFFFFFFFL)
+                    + (c >>> 32) + (c & 0xFFFFFFFFL) + (d >>> 32) + (d & 0xFFFFFFFFL);
+            position += 32;
+        }
         while (end - position >= 4) {
             sum += buffer.getInt(position) & 0xFFFFFFFFL;
             position += 4;

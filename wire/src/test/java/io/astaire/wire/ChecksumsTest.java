@@ -18,6 +18,32 @@ class ChecksumsTest {
     }
 
     @Test
+    void wideLoadsSumLikeSixteenBitWordsAtEveryOffsetAndLength() {
+        // The sum reads 8 bytes at a time with 4- and 2-byte tails: compare it with the textbook
+        // 16-bit loop on random bytes (0xFF-heavy too, so carries pile up) at every alignment.
+        SplittableRandom random = new SplittableRandom(1071);
+        ByteBuffer direct = ByteBuffer.allocateDirect(70_000);
+        for (int round = 0; round < 3_000; round++) {
+            boolean ones = round % 3 == 0;
+            int length = round < 200 ? round : random.nextInt(66_000);
+            int offset = random.nextInt(7);
+            for (int i = 0; i < offset + length + 1; i++) {
+                direct.put(i, ones ? (byte) 0xFF : (byte) random.nextInt(256));
+            }
+            long initial = random.nextInt(0x1_0000);
+            long expected = initial;
+            for (int i = 0; i + 1 < length; i += 2) {
+                expected += ((direct.get(offset + i) & 0xFF) << 8) | (direct.get(offset + i + 1) & 0xFF);
+            }
+            if ((length & 1) == 1) {
+                expected += (direct.get(offset + length - 1) & 0xFF) << 8;
+            }
+            assertThat(Checksums.finish(Checksums.partialSum(direct, offset, length, initial)))
+                    .as("offset %d, length %d", offset, length).isEqualTo(Checksums.finish(expected));
+        }
+    }
+
+    @Test
     void oddLengthIsPaddedWithZero() {
         ByteBuffer buf = fromHex("0102 03");
         assertThat(Checksums.finish(Checksums.partialSum(buf, 0, 3, 0))).isEqualTo(~(0x0102 + 0x0300) & 0xFFFF);

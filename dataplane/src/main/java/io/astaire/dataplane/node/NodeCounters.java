@@ -42,6 +42,11 @@ final class NodeCounters {
         return Counters.sum(values, index, STRIDE);
     }
 
+    /** One worker's count, read from another thread (a plain read of a counter only that worker writes). */
+    long ofWorker(int worker, int index) {
+        return Counters.get(values, worker * STRIDE + index);
+    }
+
     long drops(DropReason reason) {
         return sum(reason(reason));
     }

@@ -32,6 +32,7 @@ import java.util.function.LongSupplier;
  * astaire_sf_function_dropped_packets_total{function,kind} packets it dropped
  * astaire_sf_hop_latency_seconds                           time in the node (histogram)
  * astaire_sf_topology_version, astaire_sf_workers
+ * astaire_sf_worker_datagrams_received_total{worker}       per worker: how the upstream's flows spread
  * astaire_udp_offload{feature="gso"|"gro"}                 1 while the workers' sockets use it
  * </pre>
  */
@@ -48,6 +49,14 @@ final class NodeMetrics {
         this.registry = registry;
         counter("astaire.sf.datagrams.received", "Datagrams read from the socket", () -> counters.sum(NodeCounters.DATAGRAMS));
         counter("astaire.sf.bytes.received", "Bytes of datagrams read from the socket", () -> counters.sum(NodeCounters.BYTES));
+        for (int w = 0; w < workers; w++) {
+            // Per worker: shows whether SO_REUSEPORT spreads the upstream's flows (RFC 7348 source ports) over the workers.
+            int worker = w;
+            LongSupplier value = () -> counters.ofWorker(worker, NodeCounters.DATAGRAMS);
+            strong.add(value);
+            FunctionCounter.builder("astaire.sf.worker.datagrams.received", value, v -> v.getAsLong())
+                    .description("Datagrams read from the socket, per worker").tag("worker", Integer.toString(w)).register(registry);
+        }
         for (DropReason reason : DropReason.values()) {
             if (reason == DropReason.MALFORMED || reason == DropReason.FUNCTION_VERDICT) {
                 continue; // per wire error / per function below

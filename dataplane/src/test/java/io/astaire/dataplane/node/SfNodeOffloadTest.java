@@ -87,6 +87,29 @@ class SfNodeOffloadTest {
     }
 
     @Test
+    void aHopFedByOneUpstreamHopUsesBothOfItsWorkers() throws Exception {
+        // The upstream spreads 128 flows over 32 source ports; the next hop's two SO_REUSEPORT
+        // sockets are picked by the kernel's 4-tuple hash, so both get some (all 32 ports on one
+        // socket: chance 2^-31). With one source port, everything would land on one worker.
+        try (DatagramTransport sink = sink();
+             SfNode second = SfNode.builder()
+                     .fixed(List.of("stamp"), HopAddress.parse("127.0.0.1:" + sink.localAddress().getPort()))
+                     .listen(new InetSocketAddress("127.0.0.1", 0)).workers(2).transport(DatagramTransports.Kind.NATIVE)
+                     .metricsListen(new InetSocketAddress("127.0.0.1", 0)).functionFactory(TestFunctions::create).start();
+             SfNode first = node(second.localAddress(), TransportOptions.Offload.AUTO, 32)) {
+            int flows = 128;
+            Map<Integer, Set<Integer>> ports = sourcePortsOfFlows(first, sink, flows, 2);
+            assertThat(ports).hasSize(flows);
+            String text = Metrics.get(second.metricsAddress(), "/metrics").body();
+            double w0 = Metrics.value(text, "astaire_sf_worker_datagrams_received_total", "worker", "0");
+            double w1 = Metrics.value(text, "astaire_sf_worker_datagrams_received_total", "worker", "1");
+            assertThat(w0 + w1).isEqualTo(2.0 * flows);
+            assertThat(w0).as("worker 0 of the second hop").isPositive();
+            assertThat(w1).as("worker 1 of the second hop").isPositive();
+        }
+    }
+
+    @Test
     void oneSourcePortIsTheListeningPort() {
         try (DatagramTransport sink = sink(); SfNode node = node(sink.localAddress(), TransportOptions.Offload.AUTO, 1)) {
             Set<Integer> all = new HashSet<>();
