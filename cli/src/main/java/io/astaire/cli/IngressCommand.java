@@ -83,7 +83,7 @@ final class IngressCommand implements Callable<Integer> {
                 description = "classifier flow-cache entries per worker (default ${DEFAULT-VALUE})")
         int flowCache;
 
-        @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
                 description = "datagrams per system call (default ${DEFAULT-VALUE})")
         int batch;
 

@@ -42,13 +42,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Real TCP through a real chain, with TUN offloads on and off: a client namespace holds the
- * ingress and its TUN device, a server namespace the passthrough function node and the egress with
+ * ingress and its TUN device, a server namespace an ACL function node and the egress with
  * its TUN device, a veth pair is the underlay. Several MB go each way over one connection (the
  * server echoes), and must arrive byte for byte. With offloads the counters must show TCP
  * super-packets read from the TUN devices and segments glued back together before the other TUN
  * device (the path is vectorized); without, none. A capture on the underlay must decode every
  * datagram as exactly one VXLAN-GPE + NSH packet with the expected SI and TTL whose inner packet
- * fits the TUN MTU: super-packets never leak onto the wire.
+ * fits the TUN MTU: super-packets never leak onto the wire. The ACL sees every segment as its own
+ * packet and still denies what its rule says.
  */
 @Timeout(180)
 class EdgeOffloadTest {
@@ -57,10 +58,15 @@ class EdgeOffloadTest {
     private static final int SF_PORT = 4791;
     private static final int EDGE_PORT = 4790;
     private static final int SERVER_PORT = 8080;
+    /** The function node's ACL denies TCP to this port. */
+    private static final int DENIED_PORT = 8023;
     private static final int WEB = 10;
     private static final String TOPOLOGY = """
             functions:
-              - {name: f1, kind: passthrough, address: 10.99.0.2:%d}
+              - name: f1
+                kind: acl
+                address: 10.99.0.2:%d
+                config: {default: allow, rules: [{action: deny, protocol: tcp, destinationPorts: %d}]}
             chains:
               - {name: web, spi: %d, functions: [f1]}
             rules:
@@ -68,7 +74,7 @@ class EdgeOffloadTest {
               - {name: tcp6-servers, priority: 11, protocol: tcp, destination: "fd00:2::/64", chain: web}
             ingress: {address: 10.99.0.1:%d}
             egress: {address: 10.99.0.2:%d}
-            """.formatted(SF_PORT, WEB, EDGE_PORT, EDGE_PORT);
+            """.formatted(SF_PORT, DENIED_PORT, WEB, EDGE_PORT, EDGE_PORT);
 
     private NetNs client;
     private NetNs server;
@@ -113,8 +119,9 @@ class EdgeOffloadTest {
             throws Exception {
         String serverAddress = ipVersion == 4 ? "10.2.0.1" : "fd00:2::1";
         FixedTopologySource topology = new FixedTopologySource(TopologyCodec.parse(TOPOLOGY));
-        server.call(() -> open.add(SfNode.builder().topology(topology, List.of("f1")).listen(new InetSocketAddress("10.99.0.2", SF_PORT))
-                .resolver(literalResolver()).workers(1).start()));
+        SfNode acl = server.call(() -> SfNode.builder().topology(topology, List.of("f1")).listen(new InetSocketAddress("10.99.0.2", SF_PORT))
+                .resolver(literalResolver()).workers(1).start());
+        open.add(acl);
         EdgeNode egress = startEdge(server, EdgeRole.EGRESS, "tout0", "10.99.0.2", 2, 1, mode, topology);
         EdgeNode ingress = startEdge(client, EdgeRole.INGRESS, "tin0", "10.99.0.1", 1, 2, mode, topology);
         assertThat(ingress.tunMtu()).isEqualTo(TUN_MTU);
@@ -173,6 +180,19 @@ class EdgeOffloadTest {
             assertThat(seen.forward()).as("every datagram the ingress sent was captured and decoded").isEqualTo(in.sent());
             assertThat(seen.reverse()).as("every datagram the ingress received was captured and decoded").isEqualTo(in.received());
         }
+
+        // The function saw ordinary packets: one call per segment (many per super-packet), every
+        // datagram the node received went through the ACL, and the ACL still decides per packet.
+        String node = acl.scrape();
+        double aclCalls = metric(node, "astaire_sf_function_packets_total{function=\"f1\"");
+        assertThat(aclCalls).as("ACL calls").isEqualTo(metric(node, "astaire_sf_datagrams_received_total"));
+        assertThat(metric(node, "astaire_sf_function_dropped_packets_total{function=\"f1\"")).as("ACL drops of the allowed transfer").isZero();
+        if (mode == Offload.AUTO) {
+            assertThat(aclCalls).as("ACL calls against super-packets read").isGreaterThan(4.0 * (in.tunReadGso() + out.tunReadGso()));
+        }
+        // Last: the denied SYNs below move the ingress's counters the capture was compared with.
+        assertThat(client.call(() -> connects(new InetSocketAddress(serverAddress, DENIED_PORT)))).as("a connection the ACL denies").isFalse();
+        assertThat(metric(acl.scrape(), "astaire_sf_function_dropped_packets_total{function=\"f1\"")).as("SYNs the ACL dropped").isPositive();
     }
 
     /**
@@ -193,6 +213,26 @@ class EdgeOffloadTest {
             ns.exec("ip", "-6", "route", "add", "fd00:" + otherSite + "::/64", "dev", tunName);
             return node;
         });
+    }
+
+    /** The value of the first sample whose line starts with {@code series} (name and leading labels). */
+    private static double metric(String text, String series) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(series) && (line.charAt(series.length()) == ' ' || line.charAt(series.length()) == ',' || line.charAt(series.length()) == '{')) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no " + series + " in\n" + text);
+    }
+
+    /** Whether a TCP connection comes up within 2 s (the ACL drops the SYN otherwise). */
+    private static boolean connects(InetSocketAddress address) {
+        try (Socket s = new Socket()) {
+            s.connect(address, 2_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static HopResolver literalResolver() {
