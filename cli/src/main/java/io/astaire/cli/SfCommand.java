@@ -248,7 +248,7 @@ final class SfCommand implements Callable<Integer> {
         try {
             b.offload(TransportOptions.Offload.parse(offload));
         } catch (IllegalArgumentException e) {
-            throw new UsageError("--offload: " + e.getMessage());
+            throw new UsageError(e.getMessage());
         }
         if (sourcePorts < 1 || sourcePorts > TransportOptions.MAX_SOURCE_PORTS) {
             throw new UsageError("--source-ports must be within 1-" + TransportOptions.MAX_SOURCE_PORTS + ", was " + sourcePorts);
