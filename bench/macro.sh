@@ -23,6 +23,9 @@
 #                    for the settings tried)
 #   OUT              JSONL file [bench/target/macro/macro-<date>.jsonl]
 #   SUTS [relay,astaire] which systems to run
+#   AOT [off]        on: every astaire hop starts from a JDK AOT cache made first by one
+#                    `astaire train` run with JVM_OPTS (as ./astaire and the image start a node;
+#                    docs/start-up.md): label "astaire-sf-aot" (with PREWARM: "astaire-sf-aot-warm")
 #   PREWARM [0]      seconds of traffic sent through the astaire hops before each measured run
 #                    (bench/warm-hop.sh), so the JIT has compiled the path: label "astaire-sf-warm";
 #                    0 = measure the JVM as sfcbench starts it, cold (label "astaire-sf")
@@ -73,9 +76,11 @@ RETRIES="${RETRIES:-2}"
 STEPS="${STEPS:-sat,lat,jmh}"
 SUTS="${SUTS:-relay,astaire}"
 PREWARM="${PREWARM:-0}"
+AOT="${AOT:-off}"
 label=astaire-sf
+[ "$AOT" = on ] && label=astaire-sf-aot
 if [ "$PREWARM" != 0 ]; then
-  label=astaire-sf-warm
+  label=$label-warm
   # the warm-up traffic must end, and its queues drain, before sfcbench starts sink and generator
   WARMUP="$(python3 -c "print(max(float('$WARMUP'), float('$PREWARM') + 1.5))")"
 fi
@@ -91,8 +96,19 @@ runs="$(dirname "$OUT")/runs-$stamp"
 gclogs="$runs/gc"
 mkdir -p "$gclogs"
 
+aot_opts=""
+if [ "$AOT" = on ]; then
+  # A cache is only taken by a JVM with the same options and jar: made here with exactly the hops' ones.
+  cache="$runs/astaire.aot"
+  echo "macro.sh: making the AOT cache $cache (astaire train)" >&2
+  # shellcheck disable=SC2086 # JVM_OPTS is a list of options
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED $JVM_OPTS -XX:AOTCacheOutput="$cache" -Xlog:aot=error \
+    -jar "$jar" train >"$runs/train.log" 2>&1 || { echo "macro.sh: the training run failed, see $runs/train.log" >&2; exit 1; }
+  aot_opts="-XX:AOTCache=$cache -Xlog:aot*=off"
+fi
+
 # {port}, {next_port}, {hop} are sfcbench's placeholders; %p is the JVM's (process id).
-sut_cmd="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED $JVM_OPTS \
+sut_cmd="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED $JVM_OPTS $aot_opts \
 -Xlog:gc,gc+exit:file=$gclogs/hop{hop}-%p.log:time,uptime \
 -jar $jar sf --kind passthrough --listen 127.0.0.1:{port} --next 127.0.0.1:{next_port} \
 --metrics-listen none --workers $WORKERS"

@@ -1,6 +1,9 @@
 package io.astaire.dataplane.testing;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.astaire.dataplane.tun.ThreadNetworkNamespace;
+import io.astaire.dataplane.tun.TunDevice;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,6 +37,18 @@ public final class NetNs implements AutoCloseable {
             throw e;
         }
         return ns;
+    }
+
+    /**
+     * A fresh namespace for a test that opens TUN devices in it; skips the test, saying why
+     * ({@code what} names it), where namespaces or {@code /dev/net/tun} are not to be had.
+     */
+    public static NetNs createForTun(String prefix, String what) {
+        String reason = unavailableReason();
+        assumeTrue(reason == null, () -> what + " skipped: " + reason);
+        assumeTrue(TunDevice.available(),
+                () -> what + " skipped: /dev/net/tun is missing or not writable (modprobe tun)");
+        return create(prefix);
     }
 
     /** Null when namespaces can be made here; otherwise why not (for an Assumption's message). */

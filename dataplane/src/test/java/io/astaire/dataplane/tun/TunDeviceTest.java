@@ -2,7 +2,6 @@ package io.astaire.dataplane.tun;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.astaire.dataplane.testing.NetNs;
 import io.astaire.dataplane.testing.Packets;
@@ -28,10 +27,7 @@ class TunDeviceTest {
 
     @BeforeEach
     void namespace() {
-        String reason = NetNs.unavailableReason();
-        assumeTrue(reason == null, () -> "TUN test skipped: " + reason);
-        assumeTrue(TunDevice.available(), "TUN test skipped: /dev/net/tun is missing or not writable (modprobe tun)");
-        ns = NetNs.create("astun");
+        ns = NetNs.createForTun("astun", "TUN test");
     }
 
     @AfterEach

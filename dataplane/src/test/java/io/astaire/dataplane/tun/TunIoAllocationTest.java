@@ -34,12 +34,9 @@ class TunIoAllocationTest {
 
     @BeforeEach
     void namespace() {
-        String reason = NetNs.unavailableReason();
-        assumeTrue(reason == null, () -> "TUN test skipped: " + reason);
-        assumeTrue(TunDevice.available(), "TUN test skipped: /dev/net/tun is missing or not writable (modprobe tun)");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(threads.isThreadAllocatedMemorySupported(), "this JVM does not count per-thread allocations");
-        ns = NetNs.create("astalloc");
+        ns = NetNs.createForTun("astalloc", "TUN test");
     }
 
     @AfterEach

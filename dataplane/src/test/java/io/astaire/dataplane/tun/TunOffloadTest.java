@@ -33,10 +33,7 @@ class TunOffloadTest {
 
     @BeforeEach
     void namespace() {
-        String reason = NetNs.unavailableReason();
-        assumeTrue(reason == null, () -> "TUN test skipped: " + reason);
-        assumeTrue(TunDevice.available(), "TUN test skipped: /dev/net/tun is missing or not writable (modprobe tun)");
-        ns = NetNs.create("astoff");
+        ns = NetNs.createForTun("astoff", "TUN test");
     }
 
     @AfterEach
