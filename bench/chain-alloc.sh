@@ -6,14 +6,14 @@
 # in the packet-path threads (ingress/egress-tun-N, -net-N, astaire-sf-worker-N), and what else
 # allocated in the process, for contrast.
 #
-#   sudo bench/chain-alloc.sh       # RATE [1G] (iperf3 -b) SECONDS [10]
+#   sudo bench/chain-alloc.sh       # RATE [1G] (iperf3 -b) DURATION [10] (s recorded)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 . "$here/bin/find-jdk"
 [ "$(id -u)" -eq 0 ] || { echo "chain-alloc.sh: needs root (network namespaces, TUN)" >&2; exit 2; }
 RATE="${RATE:-1G}"
-SECONDS_OF_TRAFFIC="${SECONDS:-10}"
+SECONDS_OF_TRAFFIC="${DURATION:-10}"
 work="$(mktemp -d /tmp/chain-alloc.XXXXXX)"
 demo_pid=""
 cleanup() { if [ -n "$demo_pid" ]; then kill -TERM "$demo_pid" 2>/dev/null || true; wait "$demo_pid" 2>/dev/null || true; fi; }
@@ -36,15 +36,17 @@ sleep 0.5
 ip netns exec "${prefix}client" iperf3 -c 10.2.0.2 -t 5 >/dev/null
 ip netns exec "${prefix}server" iperf3 -s -1 -B 10.2.0.2 >/dev/null 2>&1 &
 sleep 0.5
-ip netns exec "${prefix}client" iperf3 -c 10.2.0.2 -t "$((SECONDS_OF_TRAFFIC + 4))" -b "$RATE" >"$work/iperf3.txt" &
+ip netns exec "${prefix}client" iperf3 -c 10.2.0.2 -t "$((SECONDS_OF_TRAFFIC + 8))" -b "$RATE" >"$work/iperf3.txt" &
 iperf=$!
 sleep 2
 for role in ingress sf1 sf2 sf3 egress; do
-  "$JAVA_HOME/bin/jcmd" "${pid[$role]}" JFR.start name=alloc settings=profile duration="${SECONDS_OF_TRAFFIC}s" \
-    filename="$work/$role.jfr" >/dev/null
+  "$JAVA_HOME/bin/jcmd" "${pid[$role]}" JFR.start name=alloc settings=profile >/dev/null
+done
+sleep "$SECONDS_OF_TRAFFIC"
+for role in ingress sf1 sf2 sf3 egress; do
+  "$JAVA_HOME/bin/jcmd" "${pid[$role]}" JFR.stop name=alloc filename="$work/$role.jfr" >/dev/null
 done
 wait "$iperf"
-sleep 1
 echo "# $(date -Is): iperf3 -b $RATE through the demo chain; JFR jdk.ObjectAllocationSample over ${SECONDS_OF_TRAFFIC} s"
 grep -E "receiver" "$work/iperf3.txt" | sed 's/^/# /'
 echo
