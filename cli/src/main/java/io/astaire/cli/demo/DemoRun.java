@@ -61,12 +61,25 @@ public final class DemoRun implements AutoCloseable {
 
     /**
      * The command that starts this same astaire: the running jar (found from the code source of
-     * {@code anchor}) with the running JVM, or the class path when not run from a jar.
+     * {@code anchor}) with the running JVM, or the class path when not run from a jar; with the
+     * running JVM's AOT cache when it has one (the launcher's), so the demo's nodes start warm too.
      */
     public static List<String> astaireCommand(Class<?> anchor) {
+        return astaireCommand(anchor, java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    }
+
+    /** {@link #astaireCommand(Class)} for a JVM started with {@code jvmArguments}. */
+    static List<String> astaireCommand(Class<?> anchor, List<String> jvmArguments) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-Xmx128m", "-XX:+UseSerialGC", "-XX:-UsePerfData"));
+        for (String argument : jvmArguments) {
+            if (argument.startsWith("-XX:AOTCache=")) {
+                // Same jar and native-access flag as the parent, so the JVM takes the cache; should it
+                // refuse it anyway, it says so only on -Xlog:aot, which stays off.
+                cmd.addAll(List.of(argument, "-Xlog:aot*=off"));
+            }
+        }
         Path source;
         try {
             source = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
