@@ -28,7 +28,9 @@ public final class EdgeCounters {
     static final int TUN_WRITE_GSO = 9;
     /** Inner packets that went into those super-packets. */
     static final int TUN_COALESCED_SEGMENTS = 10;
-    static final int TOTALS = 11;
+    /** Turns of a worker's loop that threw (a bug or an unexpected errno); the worker went on. */
+    static final int INTERNAL_ERRORS = 11;
+    static final int TOTALS = 12;
 
     private final long[] totals = new long[TOTALS];
     private final long[] drops = new long[DropReason.values().length];

@@ -31,6 +31,8 @@ public final class EdgeMetrics {
         EdgeStats s = node.stats();
         counter("astaire.edge.tun.read.packets", "IP packets read from the TUN device", s, EdgeStats::tunRead, Tags.empty());
         counter("astaire.edge.tun.read.errors", "reads from the TUN device that failed", s, EdgeStats::tunReadErrors, Tags.empty());
+        counter("astaire.edge.internal.errors", "turns of a worker's loop that threw (a bug, an unexpected errno); the worker went on",
+                s, EdgeStats::internalErrors, Tags.empty());
         counter("astaire.edge.tun.written.packets", "inner packets written to the TUN device", s, EdgeStats::delivered, Tags.empty());
         counter("astaire.edge.tun.written.bytes", "bytes of inner packets written to the TUN device", s, EdgeStats::deliveredBytes, Tags.empty());
         counter("astaire.edge.sent.datagrams", "encapsulated datagrams sent to first hops", s, EdgeStats::sent, Tags.empty());

@@ -140,6 +140,7 @@ public final class EdgeNode implements AutoCloseable {
         boolean vnetHeader = tun.vnetHeader();
 
         InetSocketAddress sendFrom = new InetSocketAddress(listen.getAddress(), 0);
+        String role = config.role().label();
         for (int i = 0; i < workers; i++) {
             TunIo readIo = tun.queue(i).newIo();
             TunIo writeIo = tun.queue(i).newIo();
@@ -149,16 +150,15 @@ public final class EdgeNode implements AutoCloseable {
                     TransportOptions.defaults(sendFrom).withReusePort(false).withOffload(config.offload())
                             .withSourcePorts(config.sourcePorts()));
             transports.add(tx);
-            TunToNetworkWorker out = new TunToNetworkWorker(readIo, vnetHeader, tx,
+            TunToNetworkWorker out = new TunToNetworkWorker(role + "-tun-" + i, readIo, vnetHeader, tx,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, HEADROOM), this::tables,
                     new Classifier(classifierTable, config.flowCacheSize()), stats.newWorker(),
                     (destination, errno) -> resolver.markUnreachable(destination));
-            NetworkToTunWorker in = new NetworkToTunWorker(transports.get(i), writeIo, vnetHeader,
+            NetworkToTunWorker in = new NetworkToTunWorker(role + "-net-" + i, transports.get(i), writeIo, vnetHeader,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, stats.newWorker());
             tunWorkers.add(out);
             netWorkers.add(in);
         }
-        String role = config.role().label();
         for (int i = 0; i < workers; i++) {
             threads.add(Thread.ofPlatform().name(role + "-tun-" + i).daemon().start(tunWorkers.get(i)));
             threads.add(Thread.ofPlatform().name(role + "-net-" + i).daemon().start(netWorkers.get(i)));
@@ -246,7 +246,22 @@ public final class EdgeNode implements AutoCloseable {
                 return false;
             }
         }
-        return true;
+        return stoppedWorker() == null;
+    }
+
+    /** A worker an Error stopped, or null while all run. */
+    private WorkerGuard stoppedWorker() {
+        for (TunToNetworkWorker w : tunWorkers) {
+            if (w.guard().fatal() != null) {
+                return w.guard();
+            }
+        }
+        for (NetworkToTunWorker w : netWorkers) {
+            if (w.guard().fatal() != null) {
+                return w.guard();
+            }
+        }
+        return null;
     }
 
     /** Why the edge is not ready, for {@code /readyz}. */
@@ -256,6 +271,10 @@ public final class EdgeNode implements AutoCloseable {
         }
         if (!ready) {
             return "starting";
+        }
+        WorkerGuard stopped = stoppedWorker();
+        if (stopped != null) {
+            return stopped.worker() + " stopped: " + stopped.fatal() + "; restart the edge";
         }
         return "TUN device " + tun.name() + " was deleted; restart the edge";
     }

@@ -38,6 +38,11 @@ public final class EdgeStats {
         return sum(EdgeCounters.TUN_READ_ERRORS);
     }
 
+    /** Turns of the workers' loops that threw and were survived (see WorkerGuard). */
+    public long internalErrors() {
+        return sum(EdgeCounters.INTERNAL_ERRORS);
+    }
+
     /** Encapsulated packets handed to the kernel for sending. */
     public long sent() {
         return sum(EdgeCounters.SENT);
@@ -129,6 +134,7 @@ public final class EdgeStats {
         Map<String, Long> m = new TreeMap<>();
         m.put("tun_read", tunRead());
         m.put("tun_read_errors", tunReadErrors());
+        m.put("internal_errors", internalErrors());
         m.put("sent", sent());
         m.put("received", received());
         m.put("delivered", delivered());

@@ -40,18 +40,21 @@ final class NetworkToTunWorker implements Runnable {
     private final int[] slotSpi;
     private final int[] slotInnerOffset;
     private final int[] slotInnerLength;
+    private final WorkerGuard guard;
     private volatile boolean running = true;
 
     /**
+     * @param name the worker's thread name, for logs and /readyz
      * @param vnetHeader the device expects a virtio_net_hdr in front of every packet written
      */
-    NetworkToTunWorker(DatagramTransport transport, TunIo tun, boolean vnetHeader, PacketBatch batch,
+    NetworkToTunWorker(String name, DatagramTransport transport, TunIo tun, boolean vnetHeader, PacketBatch batch,
                        Supplier<EdgeTables> tables, EdgeCounters counters) {
         this.transport = transport;
         this.tun = tun;
         this.batch = batch;
         this.tables = tables;
         this.counters = counters;
+        this.guard = new WorkerGuard("worker " + name, counters);
         int groups = maxGroups(batch.capacity());
         this.coalescer = vnetHeader ? new TcpCoalescer(groups) : null;
         this.groupAddresses = vnetHeader ? new NativeAddresses(groups) : null;
@@ -70,11 +73,22 @@ final class NetworkToTunWorker implements Runnable {
 
     @Override
     public void run() {
-        while (running) {
-            if (doWork() < 0) {
-                break;
-            }
+        while (running && step()) {
+            // one turn per batch
         }
+    }
+
+    /** One turn of the loop; false when the worker must stop (the socket closed, or an Error). */
+    boolean step() {
+        try {
+            return doWork() >= 0;
+        } catch (Throwable t) {
+            return guard.survive(t);
+        }
+    }
+
+    WorkerGuard guard() {
+        return guard;
     }
 
     /** Receives one batch and delivers what belongs here; -1 once the socket is closed. */

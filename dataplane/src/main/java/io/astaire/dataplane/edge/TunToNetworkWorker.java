@@ -62,15 +62,18 @@ final class TunToNetworkWorker implements Runnable {
     private Endpoint currentNext;
     private int currentFlowHash;
     private int currentNextProtocol;
+    private final WorkerGuard guard;
     private volatile boolean running = true;
     private volatile int lastReadError;
     private long nextErrorDrain;
 
     /**
+     * @param name the worker's thread name, for logs and /readyz
      * @param vnetHeader the device puts a virtio_net_hdr in front of every packet it hands over
      */
-    TunToNetworkWorker(TunIo tun, boolean vnetHeader, DatagramTransport transport, PacketBatch batch, Supplier<EdgeTables> tables,
-                       Classifier classifier, EdgeCounters counters, DatagramTransport.UnreachableListener unreachable) {
+    TunToNetworkWorker(String name, TunIo tun, boolean vnetHeader, DatagramTransport transport, PacketBatch batch,
+                       Supplier<EdgeTables> tables, Classifier classifier, EdgeCounters counters,
+                       DatagramTransport.UnreachableListener unreachable) {
         if (batch.headroom() < GpeNshPacket.HEADROOM_MD1) {
             throw new IllegalArgumentException("batch headroom " + batch.headroom() + " < " + GpeNshPacket.HEADROOM_MD1);
         }
@@ -81,6 +84,7 @@ final class TunToNetworkWorker implements Runnable {
         this.classifier = classifier;
         this.counters = counters;
         this.unreachable = unreachable;
+        this.guard = new WorkerGuard("worker " + name, counters);
         this.slotSpi = new int[batch.capacity()];
         this.readCapacity = batch.maxDatagram() - GpeNshPacket.HEADROOM_MD1;
         if (vnetHeader) {
@@ -97,7 +101,14 @@ final class TunToNetworkWorker implements Runnable {
 
     @Override
     public void run() {
-        while (running) {
+        while (running && step()) {
+            // one turn per batch
+        }
+    }
+
+    /** One turn of the loop (a batch, then wait or drain); false when the worker must stop. */
+    boolean step() {
+        try {
             int work = doWork();
             if (work == 0 && running) {
                 tun.awaitReadable(POLL_MILLIS);
@@ -110,7 +121,14 @@ final class TunToNetworkWorker implements Runnable {
                 nextErrorDrain = now + ERROR_DRAIN_NANOS;
                 drainErrors();
             }
+            return true;
+        } catch (Throwable t) {
+            return guard.survive(t);
         }
+    }
+
+    WorkerGuard guard() {
+        return guard;
     }
 
     /** Reads, classifies, encapsulates and sends one batch; returns the reads made, or -1 on a read error. */

@@ -80,7 +80,7 @@ class NetworkToTunWorkerTest {
                 DatagramTransport rx = DatagramTransports.open(DatagramTransports.Kind.AUTO,
                         TransportOptions.defaults(new InetSocketAddress("127.0.0.1", 0)));
                 try {
-                    NetworkToTunWorker worker = new NetworkToTunWorker(rx, io, true, new PacketBatch(32, 65535, 0), () -> tables,
+                    NetworkToTunWorker worker = new NetworkToTunWorker("egress-net-0", rx, io, true, new PacketBatch(32, 65535, 0), () -> tables,
                             stats.newWorker());
                     List<DatagramPacket> batch = datagrams(rx.localAddress());
 

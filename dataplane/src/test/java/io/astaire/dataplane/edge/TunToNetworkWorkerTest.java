@@ -72,7 +72,7 @@ class TunToNetworkWorkerTest {
         transport = DatagramTransports.open(DatagramTransports.Kind.AUTO, TransportOptions.defaults(new InetSocketAddress("127.0.0.1", 0)));
         stats = new EdgeStats();
         // Two slots: a three-segment super-packet has to be sent in two batches.
-        worker = new TunToNetworkWorker(null, true, transport, new PacketBatch(2, 65535, EdgeNode.HEADROOM), () -> tables,
+        worker = new TunToNetworkWorker("ingress-tun-0", null, true, transport, new PacketBatch(2, 65535, EdgeNode.HEADROOM), () -> tables,
                 new Classifier(new ClassifierTable(tables.rules()), 64), stats.newWorker(), (destination, errno) -> { });
     }
 
@@ -177,6 +177,26 @@ class TunToNetworkWorkerTest {
         byte[] datagram = receive();
         assertThat(Arrays.copyOfRange(datagram, GpeNshPacket.HEADROOM_MD1, datagram.length)).isEqualTo(udp);
         assertThat(stats.sent()).isEqualTo(1);
+    }
+
+    @Test
+    void aTurnThatThrowsIsCountedAndTheWorkerGoesOnAnErrorStopsIt() {
+        // The tables supplier stands in for any bug below the loop: it throws on the first turn only.
+        int[] turns = {0};
+        TunToNetworkWorker failing = new TunToNetworkWorker("ingress-tun-9", null, true, transport,
+                new PacketBatch(2, 65535, EdgeNode.HEADROOM), () -> {
+                    if (turns[0]++ == 0) {
+                        throw new IllegalStateException("a bug");
+                    }
+                    throw new OutOfMemoryError("no heap left");
+                }, new Classifier(new ClassifierTable(tables.rules()), 64), stats.newWorker(), (destination, errno) -> { });
+        assertThat(failing.step()).as("after an exception the loop goes on").isTrue();
+        assertThat(stats.internalErrors()).isEqualTo(1);
+        assertThat(failing.guard().fatal()).isNull();
+        assertThat(failing.step()).as("after an Error the worker stops").isFalse();
+        assertThat(failing.guard().fatal()).isInstanceOf(OutOfMemoryError.class);
+        assertThat(stats.internalErrors()).as("an Error is not a packet-path failure to count").isEqualTo(1);
+        assertThat(stats.asMap()).containsEntry("internal_errors", 1L);
     }
 
     @Test
