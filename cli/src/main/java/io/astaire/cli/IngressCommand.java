@@ -106,7 +106,7 @@ final class IngressCommand implements Callable<Integer> {
                         + "system call (default ${DEFAULT-VALUE}; the environment variable ASTAIRE_OFFLOAD sets the default)")
         String offload;
 
-        @Option(names = "--source-ports", paramLabel = "N", defaultValue = "" + EdgeConfig.DEFAULT_SOURCE_PORTS,
+        @Option(names = "--source-ports", paramLabel = "N", defaultValue = "" + TransportOptions.DEFAULT_SOURCE_PORTS,
                 description = "UDP source ports each worker sends from (1-" + TransportOptions.MAX_SOURCE_PORTS + "): each flow "
                         + "always leaves from one of them, so the first hop's workers and ECMP spread flows (RFC 7348); "
                         + "1 sends from one port (default ${DEFAULT-VALUE})")

@@ -94,7 +94,7 @@ final class SfCommand implements Callable<Integer> {
                     + "The nio transport never uses them.")
     String offload;
 
-    @Option(names = "--source-ports", paramLabel = "N", defaultValue = "8",
+    @Option(names = "--source-ports", paramLabel = "N", defaultValue = "" + TransportOptions.DEFAULT_SOURCE_PORTS,
             description = "UDP source ports each worker sends from (1-" + TransportOptions.MAX_SOURCE_PORTS + "): each flow "
                     + "always leaves from one of them, so the next hop's workers and ECMP spread flows (RFC 7348); "
                     + "1 sends from the listening port (default: ${DEFAULT-VALUE}; the native transport only).")

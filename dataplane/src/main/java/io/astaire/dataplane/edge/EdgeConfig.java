@@ -28,16 +28,13 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
                          List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
                          DatagramTransports.Kind transport, Offload offload, int sourcePorts) {
 
-    /** Default offloads (AUTO) and source ports ({@link #DEFAULT_SOURCE_PORTS}). */
+    /** Default offloads (AUTO) and source ports ({@link TransportOptions#DEFAULT_SOURCE_PORTS}). */
     public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                       List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
                       DatagramTransports.Kind transport) {
         this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, Offload.AUTO,
-                DEFAULT_SOURCE_PORTS);
+                TransportOptions.DEFAULT_SOURCE_PORTS);
     }
-
-    /** Enough ports for a next hop's SO_REUSEPORT workers and ECMP to spread flows; few sockets to drain. */
-    public static final int DEFAULT_SOURCE_PORTS = 8;
 
     public EdgeConfig {
         Objects.requireNonNull(role, "role");
@@ -65,7 +62,7 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
     /** One worker, MTU from the route, 64 Ki flow-cache entries, batches of 64 (a whole UDP GSO train), offloads when the kernel has them. */
     public static EdgeConfig defaults(EdgeRole role, String tunName) {
         return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 64, DatagramTransports.Kind.AUTO, Offload.AUTO,
-                DEFAULT_SOURCE_PORTS);
+                TransportOptions.DEFAULT_SOURCE_PORTS);
     }
 
     public EdgeConfig withListen(InetSocketAddress address) {

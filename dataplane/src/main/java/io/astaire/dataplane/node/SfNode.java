@@ -517,7 +517,7 @@ public final class SfNode implements AutoCloseable {
         private DatagramTransports.Kind transport = DatagramTransports.Kind.AUTO;
         private int batchSize = 64;
         private TransportOptions.Offload offload = TransportOptions.Offload.AUTO;
-        private int sourcePorts = 8;
+        private int sourcePorts = TransportOptions.DEFAULT_SOURCE_PORTS;
         private int maxDatagram = 9216;
         private InetSocketAddress metricsListen;
         private HopResolver resolver;

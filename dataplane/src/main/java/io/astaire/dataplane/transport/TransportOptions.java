@@ -31,6 +31,12 @@ public record TransportOptions(InetSocketAddress bind, boolean reusePort, int re
 
     /** The most send-only sockets one transport opens. */
     public static final int MAX_SOURCE_PORTS = 64;
+    /**
+     * What the roles send from unless told otherwise: enough ports for a next hop's SO_REUSEPORT
+     * workers and ECMP to spread flows, few enough that a batch touching all of them costs few
+     * system calls (one sendmmsg per port it touches).
+     */
+    public static final int DEFAULT_SOURCE_PORTS = 8;
 
     /** Whether to use UDP segmentation offloads. */
     public enum Offload {
