@@ -31,20 +31,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 . "$here/bin/find-jdk" # sets JAVA_HOME to a JDK >= 25
 
-if [ -z "${SFC_BENCH:-}" ]; then
-  for d in /work/shared/bench "$here/../shared/bench" "$here/../../shared/bench"; do
-    if [ -f "$d/sfcgen.c" ]; then SFC_BENCH="$(cd "$d" && pwd)"; break; fi
-  done
-fi
-[ -n "${SFC_BENCH:-}" ] && [ -f "$SFC_BENCH/sfcgen.c" ] || { echo "cold-start.sh: set SFC_BENCH to the folder with sfcgen.c" >&2; exit 2; }
-if [ -z "${SFC_BENCH_BIN:-}" ]; then
-  SFC_BENCH_BIN="$(mktemp -d /tmp/sfcbench-bin.XXXXXX)"
-  echo "cold-start.sh: building the C tools into $SFC_BENCH_BIN" >&2
-  make -s -C "$SFC_BENCH" BIN="$SFC_BENCH_BIN" >&2
-fi
-for t in sfcgen sfcsink; do
-  [ -x "$SFC_BENCH_BIN/$t" ] || { echo "cold-start.sh: $SFC_BENCH_BIN/$t missing (make -C $SFC_BENCH BIN=$SFC_BENCH_BIN)" >&2; exit 2; }
-done
+script=cold-start.sh
+. "$here/bench/sfc-tools.sh" sfcgen sfcsink
 
 jar="$here/cli/target/astaire.jar"
 if [ ! -f "$jar" ] || [ -n "$(find "$here" -path "$here/*/src/main/*" -newer "$jar" -print -quit 2>/dev/null)" ]; then

@@ -39,22 +39,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 . "$here/bin/find-jdk" # sets JAVA_HOME to a JDK >= 25
 
-if [ -z "${SFC_BENCH:-}" ]; then
-  for d in /work/shared/bench "$here/../shared/bench" "$here/../../shared/bench"; do
-    if [ -f "$d/sfcbench.py" ]; then SFC_BENCH="$(cd "$d" && pwd)"; break; fi
-  done
-fi
-[ -n "${SFC_BENCH:-}" ] && [ -f "$SFC_BENCH/sfcbench.py" ] || { echo "macro.sh: set SFC_BENCH to the folder with sfcbench.py" >&2; exit 2; }
-
-if [ -z "${SFC_BENCH_BIN:-}" ]; then
-  SFC_BENCH_BIN="$(mktemp -d /tmp/sfcbench-bin.XXXXXX)"
-  echo "macro.sh: building the C tools into $SFC_BENCH_BIN" >&2
-  make -s -C "$SFC_BENCH" BIN="$SFC_BENCH_BIN" >&2
-fi
-export SFC_BENCH_BIN
-for t in sfcgen sfcsink udprelay; do
-  [ -x "$SFC_BENCH_BIN/$t" ] || { echo "macro.sh: $SFC_BENCH_BIN/$t missing (make -C $SFC_BENCH BIN=$SFC_BENCH_BIN)" >&2; exit 2; }
-done
+script=macro.sh
+. "$here/bench/sfc-tools.sh" sfcgen sfcsink udprelay
 
 jar="$here/cli/target/astaire.jar"
 jmh_jar="$here/bench/target/benchmarks.jar"

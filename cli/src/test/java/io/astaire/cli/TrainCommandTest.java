@@ -1,16 +1,14 @@
 package io.astaire.cli;
 
+import static io.astaire.cli.SfCommandTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * {@code astaire train} runs both of its nodes over real loopback sockets, delivers traffic
@@ -24,21 +22,9 @@ class TrainCommandTest {
     private static final Pattern STAGE = Pattern.compile(
             "astaire train: (.+): sent (\\d+), delivered (\\d+) \\((\\d+) malformed, (\\d+) unclassified\\)");
 
-    record Run(int exit, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = AstaireCommand.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void trainingDeliversThroughBothNodesAndEndsByItself() {
-        Run r = assertTimeoutPreemptively(ENDS_BY_ITSELF, () -> run("train", "--seconds", "4", "--packets", "50000"));
+        SfCommandTest.Run r = assertTimeoutPreemptively(ENDS_BY_ITSELF, () -> run("train", "--seconds", "4", "--packets", "50000"));
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         List<String> stages = r.out().lines().filter(l -> STAGE.matcher(l).find()).toList();
         assertThat(stages).hasSize(2);
@@ -60,17 +46,17 @@ class TrainCommandTest {
     @Test
     void itIsHiddenFromTheMainHelpButHasItsOwn() {
         assertThat(run("--help").out()).doesNotContain("train");
-        Run help = run("train", "--help");
+        SfCommandTest.Run help = run("train", "--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("Usage: astaire train").contains("AOT cache").contains("--seconds").contains("--packets");
     }
 
     @Test
     void outOfRangeArgumentsAreRefusedByName() {
-        Run seconds = run("train", "--seconds", "0");
+        SfCommandTest.Run seconds = run("train", "--seconds", "0");
         assertThat(seconds.exit()).isEqualTo(2);
         assertThat(seconds.err()).contains("--seconds");
-        Run packets = run("train", "--packets", "0");
+        SfCommandTest.Run packets = run("train", "--packets", "0");
         assertThat(packets.exit()).isEqualTo(2);
         assertThat(packets.err()).contains("--packets");
     }
