@@ -1,5 +1,7 @@
 package io.astaire.dataplane.node;
 
+import io.astaire.dataplane.counters.DropReason;
+import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.function.FunctionConfig;
 import io.astaire.dataplane.function.FunctionRegistry;
@@ -26,7 +28,7 @@ import java.util.Map;
 
 /**
  * The node's real {@link Worker}, built the way {@link SfNode} builds it, over an in-memory
- * transport instead of a socket: {@link #forwardBatch()} runs the worker's own loop for exactly
+ * transport instead of a socket: {@link #forwardBatch()} runs one turn of the worker ({@code doWork()}:
  * one batch (decode, TTL check, route lookup, functions through the {@code PacketContext}, next
  * hop, SI/TTL rewrite, send-batch slots, counters, latency histogram), with no system call.
  *
@@ -42,7 +44,7 @@ public final class ForwardPathHarness {
     private final PacketBatch batch;
     private final MemoryTransport transport;
     private final Worker worker;
-    private final NodeCounters counters;
+    private final StripedCounters counters;
     private final Endpoint next;
     private final int functionCount;
 
@@ -63,11 +65,11 @@ public final class ForwardPathHarness {
             case "topology" -> topologyState(kinds, registry, meters);
             default -> throw new IllegalArgumentException("mode must be fixed or topology, was " + mode);
         };
-        this.counters = new NodeCounters(1);
+        this.counters = new StripedCounters(NodeCounts.LAYOUT, 1);
         // As SfNode.openWorkers: headroom for an MD1 encapsulation plus slack, 9216-byte slots.
         this.batch = new PacketBatch(batchSize, 9216, GpeNshPacket.HEADROOM_MD1 + 32);
         this.transport = new MemoryTransport(template, length);
-        this.worker = new Worker(0, transport, () -> state, counters, new LatencyHistogram(1), batch, null);
+        this.worker = new Worker(0, transport, () -> state, counters.stripe(0), new LatencyHistogram(1), batch, null);
     }
 
     private static InetAddress loopback() {
@@ -94,7 +96,7 @@ public final class ForwardPathHarness {
         ResolvedHop hop = ResolvedHop.fixed(new HopAddress("127.0.0.1", NEXT_PORT), next);
         ForwardingTable<LocalFunction> table = ForwardingTable.fixed(list.toArray(LocalFunction[]::new),
                 list.stream().map(LocalFunction::name).toArray(String[]::new), hop);
-        return new NodeState(table, new PathStats[0], new PathStats("any", 1));
+        return new NodeState(table, new PathStats[0], new PathStats("any", 1), list, List.of());
     }
 
     /** What SfNode.buildState() builds: this node hosts the chain's first functions, the rest is elsewhere. */
@@ -124,13 +126,13 @@ public final class ForwardPathHarness {
         for (int i = 0; i < stats.length; i++) {
             stats[i] = new PathStats(Integer.toString(table.paths().get(i).spi()), 1);
         }
-        return new NodeState(table, stats, null);
+        return new NodeState(table, stats, null, List.copyOf(local.values()), List.of(stats));
     }
 
     /** Runs the worker's loop for one batch of {@code batchSize} datagrams; returns how many it sent. */
     public int forwardBatch() {
         transport.arm();
-        worker.run();
+        worker.doWork();
         return transport.lastSent;
     }
 
@@ -162,7 +164,10 @@ public final class ForwardPathHarness {
     public String drops() {
         StringBuilder sb = new StringBuilder();
         for (DropReason r : DropReason.values()) {
-            long n = counters.drops(r);
+            if (!r.atNode() || r == DropReason.MALFORMED) {
+                continue;
+            }
+            long n = counters.sum(NodeCounts.reason(r));
             if (n > 0) {
                 sb.append(r).append('=').append(n).append(' ');
             }
@@ -172,14 +177,14 @@ public final class ForwardPathHarness {
 
     /** Datagrams the worker has seen (its DATAGRAMS counter). */
     public long datagrams() {
-        return counters.sum(NodeCounters.DATAGRAMS);
+        return counters.sum(NodeCounts.DATAGRAMS);
     }
 
     /**
      * A transport whose receive fills the batch with the template datagram once per
      * {@link #arm()} (restoring the NSH words the previous pass rewrote, instead of copying the
-     * whole datagram as the kernel would), then answers -1 so {@code Worker.run()} returns
-     * after one batch. Send counts the slots that have a destination.
+     * whole datagram as the kernel would); {@code Worker.doWork()} takes exactly one batch.
+     * Send counts the slots that have a destination.
      */
     private static final class MemoryTransport implements DatagramTransport {
         private final ByteBuffer template;

@@ -1,23 +1,33 @@
 package io.astaire.dataplane.node;
 
+import io.astaire.dataplane.counters.CounterLayout;
+import io.astaire.dataplane.counters.StripedCounters;
+
 /**
  * Time packets spend in the node (from the return of the receive call that brought them to
  * the return of the send call that forwarded them), as a histogram with power-of-two nanosecond
- * buckets, striped per worker: recording is two array stores, no allocation.
+ * buckets, a stripe of the shared counters model per worker: recording is two stores, no
+ * allocation. Rendered as a Prometheus histogram by {@code NodeMetrics}, not from descriptors.
  */
 final class LatencyHistogram {
 
     /** Bucket k counts latencies in (2^(k-1), 2^k] ns; 2^30 ns is about a second; the last bucket is +Inf. */
     static final int BUCKETS = 32;
     private static final int SUM = BUCKETS;
-    private static final int STRIPE = 64; // longs per worker, 512 bytes
+    private static final CounterLayout LAYOUT;
 
-    private final long[] values;
-    private final int workers;
+    static {
+        CounterLayout.Builder b = CounterLayout.builder();
+        for (int k = 0; k <= SUM; k++) {
+            b.hidden("latency_" + k);
+        }
+        LAYOUT = b.build();
+    }
+
+    private final StripedCounters values;
 
     LatencyHistogram(int workers) {
-        this.workers = workers;
-        this.values = new long[(workers + 1) * STRIPE];
+        this.values = new StripedCounters(LAYOUT, workers);
     }
 
     static int bucket(long nanos) {
@@ -30,9 +40,9 @@ final class LatencyHistogram {
 
     /** Records {@code count} packets that each took {@code nanos}; owning worker only. */
     void record(int worker, long nanos, int count) {
-        int base = worker * STRIPE;
-        Counters.add(values, base + bucket(nanos), count);
-        Counters.add(values, base + SUM, nanos * count);
+        var stripe = values.stripe(worker);
+        stripe.add(bucket(nanos), count);
+        stripe.add(SUM, nanos * count);
     }
 
     /** Upper bound of bucket k in seconds. */
@@ -43,19 +53,13 @@ final class LatencyHistogram {
     /** Counts per bucket (not cumulative), summed over workers. */
     long[] counts() {
         long[] out = new long[BUCKETS];
-        for (int w = 0; w < workers; w++) {
-            for (int k = 0; k < BUCKETS; k++) {
-                out[k] += Counters.get(values, w * STRIPE + k);
-            }
+        for (int k = 0; k < BUCKETS; k++) {
+            out[k] = values.sum(k);
         }
         return out;
     }
 
     double sumSeconds() {
-        long total = 0;
-        for (int w = 0; w < workers; w++) {
-            total += Counters.get(values, w * STRIPE + SUM);
-        }
-        return total / 1e9;
+        return values.sum(SUM) / 1e9;
     }
 }

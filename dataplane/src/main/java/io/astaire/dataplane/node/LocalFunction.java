@@ -1,5 +1,7 @@
 package io.astaire.dataplane.node;
 
+import io.astaire.dataplane.counters.CounterLayout;
+import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.function.ServiceFunction;
 
 /**
@@ -14,18 +16,25 @@ public final class LocalFunction {
     private final String name;
     private final String kind;
     private final ServiceFunction function;
-    final long[] counters;
+    final StripedCounters counters;
 
     LocalFunction(String name, String kind, ServiceFunction function, int workers) {
-        this(name, kind, function, Counters.striped(workers, 2));
+        this(name, kind, function, new StripedCounters(layout(name, kind), workers));
     }
 
     /** A new instance that goes on counting where {@code counters} left off (a reconfigured function). */
-    LocalFunction(String name, String kind, ServiceFunction function, long[] counters) {
+    LocalFunction(String name, String kind, ServiceFunction function, StripedCounters counters) {
         this.name = name;
         this.kind = kind;
         this.function = function;
         this.counters = counters;
+    }
+
+    private static CounterLayout layout(String name, String kind) {
+        CounterLayout.Builder b = CounterLayout.builder();
+        b.counter("astaire.sf.function.packets", "Packets a function processed", "function", name, "kind", kind);
+        b.counter("astaire.sf.function.dropped.packets", "Packets a function dropped", "function", name, "kind", kind);
+        return b.build();
     }
 
     public String name() {
@@ -41,11 +50,11 @@ public final class LocalFunction {
     }
 
     public long processed() {
-        return Counters.sum(counters, PROCESSED);
+        return counters.sum(PROCESSED);
     }
 
     public long dropped() {
-        return Counters.sum(counters, DROPPED);
+        return counters.sum(DROPPED);
     }
 
     @Override

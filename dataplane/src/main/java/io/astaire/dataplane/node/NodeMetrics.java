@@ -1,6 +1,10 @@
 package io.astaire.dataplane.node;
 
-import io.astaire.wire.WireError;
+import io.astaire.dataplane.counters.CounterMeters;
+import io.astaire.dataplane.counters.CounterStripe;
+import io.astaire.dataplane.counters.DropReason;
+import io.astaire.dataplane.counters.StripedCounters;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -41,51 +45,28 @@ final class NodeMetrics {
     private final PrometheusMeterRegistry registry;
     private final Set<String> registeredPaths = new HashSet<>();
     private final Set<LocalFunction> registeredFunctions = new HashSet<>();
+    private final Set<StripedCounters> registeredCounters = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** Micrometer holds a function meter's state weakly: these keep the suppliers alive. */
     private final List<Object> strong = new ArrayList<>();
 
-    NodeMetrics(PrometheusMeterRegistry registry, NodeCounters counters, LatencyHistogram latency, int workers,
+    NodeMetrics(PrometheusMeterRegistry registry, StripedCounters counters, LatencyHistogram latency, int workers,
                 LongSupplier topologyVersion) {
         this.registry = registry;
-        counter("astaire.sf.datagrams.received", "Datagrams read from the socket", () -> counters.sum(NodeCounters.DATAGRAMS));
-        counter("astaire.sf.bytes.received", "Bytes of datagrams read from the socket", () -> counters.sum(NodeCounters.BYTES));
+        // Datagrams, bytes and drops by reason: rendered from the counters' descriptors.
+        CounterMeters.register(registry, counters, Tags.empty());
+        strong.add(counters);
         for (int w = 0; w < workers; w++) {
             // Per worker: shows whether SO_REUSEPORT spreads the upstream's flows (RFC 7348 source ports) over the workers.
-            int worker = w;
-            LongSupplier value = () -> counters.ofWorker(worker, NodeCounters.DATAGRAMS);
-            strong.add(value);
-            FunctionCounter.builder("astaire.sf.worker.datagrams.received", value, v -> v.getAsLong())
+            CounterStripe stripe = counters.stripe(w);
+            strong.add(stripe);
+            FunctionCounter.builder("astaire.sf.worker.datagrams.received", stripe, s -> s.get(NodeCounts.DATAGRAMS))
                     .description("Datagrams read from the socket, per worker").tag("worker", Integer.toString(w)).register(registry);
         }
-        for (DropReason reason : DropReason.values()) {
-            if (reason == DropReason.MALFORMED || reason == DropReason.FUNCTION_VERDICT) {
-                continue; // per wire error / per function below
-            }
-            drop(reason.label(), "", () -> counters.drops(reason));
-        }
-        for (WireError error : WireError.values()) {
-            if (error != WireError.OK) {
-                drop(DropReason.MALFORMED.label(), error.label(), () -> counters.malformedDrops(error));
-            }
-        }
-        drop(DropReason.MALFORMED.label(), DropReason.DATAGRAM_TRUNCATED, () -> counters.sum(NodeCounters.TRUNCATED));
         strong.add(topologyVersion);
         Gauge.builder("astaire.sf.topology.version", topologyVersion, s -> s.getAsLong())
                 .description("Version of the topology the workers use").register(registry);
         Gauge.builder("astaire.sf.workers", () -> workers).strongReference(true).description("Worker threads").register(registry);
         registry.getPrometheusRegistry().register(new LatencyCollector(latency));
-    }
-
-    private void counter(String name, String help, LongSupplier value) {
-        strong.add(value);
-        FunctionCounter.builder(name, value, v -> v.getAsLong()).description(help).register(registry);
-    }
-
-    private void drop(String reason, String detail, LongSupplier value) {
-        strong.add(value);
-        FunctionCounter.builder("astaire.sf.dropped.packets", value, v -> v.getAsLong())
-                .description("Packets dropped, by reason (detail: the wire error, or the function)")
-                .tags("reason", reason, "detail", detail).register(registry);
     }
 
     /** Registers whether UDP GSO and GRO are in use (supported, not turned off, not refused since). */
@@ -105,16 +86,8 @@ final class NodeMetrics {
         if (!registeredPaths.add(stats.spiLabel)) {
             return;
         }
-        String spi = stats.spiLabel;
-        pathCounter("astaire.sf.packets.received", "Packets received on a service path", spi, () -> stats.sum(PathStats.PACKETS_IN));
-        pathCounter("astaire.sf.path.bytes.received", "Bytes received on a service path", spi, () -> stats.sum(PathStats.BYTES_IN));
-        pathCounter("astaire.sf.packets.sent", "Packets forwarded on a service path", spi, () -> stats.sum(PathStats.PACKETS_OUT));
-        pathCounter("astaire.sf.path.bytes.sent", "Bytes forwarded on a service path", spi, () -> stats.sum(PathStats.BYTES_OUT));
-    }
-
-    private void pathCounter(String name, String help, String spi, LongSupplier value) {
-        strong.add(value);
-        FunctionCounter.builder(name, value, v -> v.getAsLong()).description(help).tags("spi", spi).register(registry);
+        strong.add(stats);
+        CounterMeters.register(registry, stats.counters, Tags.empty());
     }
 
     synchronized void function(LocalFunction f) {
@@ -122,11 +95,11 @@ final class NodeMetrics {
             return;
         }
         strong.add(f);
-        FunctionCounter.builder("astaire.sf.function.packets", f, LocalFunction::processed)
-                .description("Packets a function processed").tags("function", f.name(), "kind", f.kind()).register(registry);
-        FunctionCounter.builder("astaire.sf.function.dropped.packets", f, LocalFunction::dropped)
-                .description("Packets a function dropped").tags("function", f.name(), "kind", f.kind()).register(registry);
-        FunctionCounter.builder("astaire.sf.dropped.packets", f, LocalFunction::dropped)
+        if (!registeredCounters.add(f.counters)) {
+            return; // a reconfigured instance of the same kind counts on in the same series
+        }
+        CounterMeters.register(registry, f.counters, Tags.empty());
+        FunctionCounter.builder(NodeCounts.DROPPED, f.counters, c -> c.sum(LocalFunction.DROPPED))
                 .description("Packets dropped, by reason (detail: the wire error, or the function)")
                 .tags("reason", DropReason.FUNCTION_VERDICT.label(), "detail", f.name()).register(registry);
     }

@@ -1,23 +1,25 @@
 package io.astaire.dataplane.node;
 
+import io.astaire.dataplane.agent.AgentRunner;
+import io.astaire.dataplane.agent.IdleStrategy;
 import io.astaire.dataplane.config.TopologySource;
-import io.astaire.dataplane.forward.ForwardingTable;
-import io.astaire.dataplane.forward.Route;
+import io.astaire.dataplane.counters.CounterStripe;
+import io.astaire.dataplane.counters.DropReason;
+import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.function.FunctionConfig;
 import io.astaire.dataplane.function.FunctionRegistry;
 import io.astaire.dataplane.function.ServiceFunction;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.resolve.HopResolver;
-import io.astaire.dataplane.resolve.ResolvedHop;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.PacketBatch;
 import io.astaire.dataplane.transport.TransportOptions;
+import io.astaire.dataplane.update.TopologyRejection;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.HopAddress;
-import io.astaire.model.ServicePath;
-import io.astaire.model.Topology;
 import io.astaire.wire.GpeNshPacket;
+import io.astaire.wire.WireError;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -27,15 +29,12 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,11 +42,12 @@ import org.slf4j.LoggerFactory;
  * A service function node ({@code astaire sf}): runs some functions of the topology and forwards
  * NSH packets between them and the rest of the chain.
  *
- * <p>Workers (one per core by default) each own a socket bound with {@code SO_REUSEPORT} to the
- * listen address and a platform thread; see {@link Worker} for what happens to a packet. The
- * forwarding state is a {@link NodeState} behind one volatile reference, rebuilt off the packet
- * path when the {@link TopologySource} announces a new version. Operations (metrics, health,
- * readiness) are served by {@link OpsServer}.
+ * <p>Three parts with one job each. The {@link NodeConductor} is the only writer of node state
+ * (function instances, forwarding table, path counters, what the resolver keeps) and publishes it
+ * as one immutable {@link NodeState}. {@link Worker}s (one per core by default, each with its own
+ * {@code SO_REUSEPORT} socket) only read the published snapshot, once per batch; each runs under
+ * an {@link AgentRunner} that owns its loop and what a failure costs. This class binds, starts and
+ * stops them, and serves operations (metrics, health, readiness) through {@link OpsServer}.
  *
  * <p>Two modes: <em>topology</em> (the functions named with {@code --function}, their kinds,
  * configs and paths from the topology) and <em>fixed</em> (the benchmark's
@@ -61,15 +61,12 @@ public final class SfNode implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final HopResolver resolver;
     private final boolean ownsResolver;
-    private final NodeCounters counters;
+    private final StripedCounters counters;
     private final LatencyHistogram latency;
     private final NodeMetrics metrics;
+    private final NodeConductor conductor;
     private final List<Worker> workers = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
-    private final Map<String, LocalFunction> functions = new LinkedHashMap<>();
-    private final Map<String, FunctionSpec> functionSpecs = new HashMap<>();
-    private final Map<String, PathStats> pathStats = new HashMap<>();
-    private volatile NodeState state;
+    private final List<AgentRunner> runners = new ArrayList<>();
     private volatile boolean ready;
     private volatile boolean closed;
     private InetSocketAddress localAddress;
@@ -78,7 +75,7 @@ public final class SfNode implements AutoCloseable {
 
     private SfNode(Builder b) {
         this.config = b;
-        this.counters = new NodeCounters(b.workers);
+        this.counters = new StripedCounters(NodeCounts.LAYOUT, b.workers);
         this.latency = new LatencyHistogram(b.workers);
         if (b.resolver != null) {
             this.resolver = b.resolver;
@@ -90,10 +87,8 @@ public final class SfNode implements AutoCloseable {
             this.resolver = new HopResolver(new DnsNameLookup(b.dnsServer, family, Duration.ofSeconds(2)), b.resolverOptions);
             this.ownsResolver = true;
         }
-        this.metrics = new NodeMetrics(meters, counters, latency, b.workers, () -> {
-            NodeState s = state;
-            return s == null ? -1 : s.version();
-        });
+        this.metrics = new NodeMetrics(meters, counters, latency, b.workers, this::topologyVersion);
+        this.conductor = new NodeConductor(b.workers, b.functionNames, b.functionFactory, meters, metrics, resolver);
     }
 
     public static Builder builder() {
@@ -108,59 +103,34 @@ public final class SfNode implements AutoCloseable {
             InetSocketAddress listen = config.listen;
             if (config.topology != null) {
                 TopologySource.Versioned v = config.topology.current();
-                Topology t = v.topology();
-                for (String name : config.functionNames) {
-                    FunctionSpec spec = t.function(name);
-                    if (spec == null) {
-                        throw new IllegalArgumentException("--function: '" + name + "' is not a function of the topology (it has: "
-                                + t.functions().stream().map(FunctionSpec::name).collect(Collectors.joining(", ")) + ")");
-                    }
-                    functions.put(name, instantiate(spec));
-                    functionSpecs.put(name, spec);
-                }
+                initial = conductor.startTopology(v);
                 if (listen == null) {
-                    listen = new InetSocketAddress(InetAddress.getByAddress(new byte[4]), t.function(config.functionNames.getFirst()).address().port());
+                    listen = new InetSocketAddress(InetAddress.getByAddress(new byte[4]),
+                            v.topology().function(config.functionNames.getFirst()).address().port());
                 }
-                initial = buildState(v.version(), t);
             } else {
                 Objects.requireNonNull(config.next, "fixed mode needs a next hop");
-                List<LocalFunction> list = new ArrayList<>();
-                Map<String, Integer> seen = new HashMap<>();
-                for (String kind : config.kinds) {
-                    int n = seen.merge(kind, 1, Integer::sum);
-                    String name = n == 1 ? kind : kind + "-" + n;
-                    HopAddress self = listen == null ? new HopAddress("0.0.0.0", 1) : new HopAddress(listen.getHostString(), Math.max(1, listen.getPort()));
-                    FunctionSpec spec = new FunctionSpec(name, kind, config.kindConfigs.getOrDefault(kind, Map.of()), self, 1);
-                    LocalFunction f = instantiate(spec);
-                    functions.put(name, f);
-                    list.add(f);
-                }
-                ResolvedHop next = resolver.hop(config.next);
-                ForwardingTable<LocalFunction> table = ForwardingTable.fixed(list.toArray(LocalFunction[]::new),
-                        list.stream().map(LocalFunction::name).toArray(String[]::new), next);
-                PathStats any = pathStats.computeIfAbsent("any", k -> new PathStats(k, config.workers));
-                metrics.path(any);
-                initial = new NodeState(table, new PathStats[0], any);
                 if (listen == null) {
                     throw new IllegalArgumentException("--listen is required with --kind");
                 }
+                List<FunctionSpec> specs = new ArrayList<>();
+                Map<String, Integer> seen = new HashMap<>();
+                HopAddress self = new HopAddress(listen.getHostString(), Math.max(1, listen.getPort()));
+                for (String kind : config.kinds) {
+                    int n = seen.merge(kind, 1, Integer::sum);
+                    String name = n == 1 ? kind : kind + "-" + n;
+                    specs.add(new FunctionSpec(name, kind, config.kindConfigs.getOrDefault(kind, Map.of()), self, 1));
+                }
+                initial = conductor.startFixed(specs, resolver.hop(config.next));
             }
-            functions.values().forEach(metrics::function);
             awaitFirstAnswers(initial);
-            state = initial;
             openWorkers(listen);
             if (config.metricsListen != null) {
-                ops = new OpsServer(config.metricsListen, meters::scrape, () -> ready, this::notReadyBecause);
+                ops = new OpsServer(config.metricsListen, meters::scrape, this::isReady, this::notReadyBecause);
             }
             logStart(initial);
             if (config.topology != null) {
-                config.topology.subscribe(v -> {
-                    try {
-                        apply(v);
-                    } catch (RuntimeException e) {
-                        LOG.error("topology version {} not applied, keeping version {}: {}", v.version(), state.version(), e.getMessage());
-                    }
-                });
+                config.topology.subscribe(conductor::apply);
             }
             ready = true;
             return this;
@@ -171,25 +141,6 @@ public final class SfNode implements AutoCloseable {
             close();
             throw new IllegalStateException(e.getMessage(), e);
         }
-    }
-
-    private LocalFunction instantiate(FunctionSpec spec) {
-        ServiceFunction f = config.functionFactory.apply(spec, meters);
-        f.start();
-        return new LocalFunction(spec.name(), spec.kind(), f, config.workers);
-    }
-
-    private NodeState buildState(long version, Topology topology) {
-        ForwardingTable<LocalFunction> table = ForwardingTable.builder(LocalFunction[]::new)
-                .localFunctions(functions).hops(resolver::hop).build(version, topology);
-        List<ServicePath> paths = table.paths();
-        PathStats[] stats = new PathStats[paths.size()];
-        for (int i = 0; i < stats.length; i++) {
-            String spi = Integer.toString(paths.get(i).spi());
-            stats[i] = pathStats.computeIfAbsent(spi, k -> new PathStats(k, config.workers));
-            metrics.path(stats[i]);
-        }
-        return new NodeState(table, stats, null);
     }
 
     private void awaitFirstAnswers(NodeState s) {
@@ -216,6 +167,7 @@ public final class SfNode implements AutoCloseable {
         InetSocketAddress bind = listen;
         int headroom = GpeNshPacket.HEADROOM_MD1 + 32;
         InetSocketAddress peer = fixedPeer();
+        int internalError = NodeCounts.reason(DropReason.INTERNAL_ERROR);
         for (int i = 0; i < config.workers; i++) {
             TransportOptions options = TransportOptions.defaults(bind).withReusePort(true)
                     .withOffload(config.offload).withSourcePorts(config.sourcePorts).withPeer(peer);
@@ -224,17 +176,17 @@ public final class SfNode implements AutoCloseable {
                 localAddress = t.localAddress();
                 bind = new InetSocketAddress(listen.getAddress(), localAddress.getPort()); // port 0 → the real one
             }
-            Worker w = new Worker(i, t, () -> state, counters, latency,
+            CounterStripe stripe = counters.stripe(i);
+            Worker w = new Worker(i, t, conductor::state, stripe, latency,
                     new PacketBatch(config.batchSize, config.maxDatagram, headroom), resolver);
             workers.add(w);
+            // A receive that throws is a turn that failed: counted, logged rate-limited, paused.
+            runners.add(new AgentRunner(w, IdleStrategy.NONE, n -> stripe.add(internalError, n)));
         }
+        conductor.attach(workers, runners);
         metrics.offload(() -> workers.stream().anyMatch(w -> w.transport().gsoInUse()),
                 () -> workers.stream().anyMatch(w -> w.transport().groInUse()));
-        for (Worker w : workers) {
-            Thread thread = Thread.ofPlatform().name("astaire-sf-worker-" + w.index()).daemon(false).unstarted(w);
-            threads.add(thread);
-            thread.start();
-        }
+        runners.forEach(r -> r.start(false));
     }
 
     /**
@@ -259,101 +211,43 @@ public final class SfNode implements AutoCloseable {
         LOG.info("UDP offloads in use: GSO {}, GRO {} (--offload {}); sending from {} source port(s) per worker",
                 first.gsoInUse() ? "yes" : "no", first.groInUse() ? "yes" : "no",
                 config.offload.name().toLowerCase(java.util.Locale.ROOT), config.sourcePorts);
-        LOG.info("functions: {}", functions.values());
+        LOG.info("functions: {}", s.functions);
         if (s.table.isStatic()) {
-            LOG.info("fixed mode: every packet through {} then to {}", functions.keySet(), config.next);
+            LOG.info("fixed mode: every packet through {} then to {}", functionNames(), config.next);
         } else {
-            LOG.info("topology version {}: {} path(s), routes here: {}", s.version(), s.table.paths().size(), describe(s.table));
+            LOG.info("topology version {}: {} path(s), routes here: {}", s.version(), s.table.paths().size(), NodeConductor.describe(s.table));
         }
         if (ops != null) {
             LOG.info("operations on http://{}/ (metrics, healthz, readyz)", ops.address().getHostString() + ":" + ops.address().getPort());
         }
     }
 
-    private static String describe(ForwardingTable<LocalFunction> table) {
-        if (table.routes().isEmpty()) {
-            return "none (no path goes through these functions)";
+    /** A worker an Error ended, or null while all run. */
+    private AgentRunner deadWorker() {
+        for (AgentRunner r : runners) {
+            if (r.fatal() != null) {
+                return r;
+            }
         }
-        StringBuilder sb = new StringBuilder();
-        for (Route<LocalFunction> r : table.routes()) {
-            sb.append("\n  ").append(r);
-        }
-        return sb.toString();
+        return null;
     }
 
     private String notReadyBecause() {
-        if (state == null) {
-            return "no topology applied yet";
+        if (closed) {
+            return "shutting down";
         }
-        return closed ? "shutting down" : "starting";
+        AgentRunner dead = deadWorker();
+        if (dead != null) {
+            return dead.deathNotice() + "; restart the node";
+        }
+        return conductor.state() == null ? "no topology applied yet" : "starting";
     }
 
     // --- updates ---------------------------------------------------------------------------------
 
-    /** Applies a newer topology: new table (and new instances of functions whose spec changed), swapped atomically. */
-    synchronized void apply(TopologySource.Versioned v) {
-        NodeState current = state;
-        if (closed || current == null || current.table.isStatic() || v.version() <= current.version()) {
-            return;
-        }
-        Topology t = v.topology();
-        Map<String, LocalFunction> replaced = new HashMap<>();
-        Map<String, LocalFunction> previous = new HashMap<>(functions);
-        for (String name : config.functionNames) {
-            FunctionSpec spec = t.function(name);
-            if (spec == null) {
-                LOG.warn("topology version {} no longer has function '{}'; this node keeps running it but no path reaches it", v.version(), name);
-                continue;
-            }
-            FunctionSpec old = functionSpecs.get(name);
-            if (!spec.kind().equals(old.kind()) || !spec.config().equals(old.config())) {
-                LocalFunction fresh = instantiate(spec); // throws on bad config: the update is refused
-                LocalFunction before = functions.get(name);
-                if (spec.kind().equals(before.kind())) {
-                    // same meters (same tags): keep counting in the same stripes
-                    fresh = new LocalFunction(name, spec.kind(), fresh.function(), before.counters);
-                }
-                replaced.put(name, before);
-                functions.put(name, fresh);
-                functionSpecs.put(name, spec);
-                metrics.function(fresh);
-            }
-        }
-        NodeState next;
-        try {
-            next = buildState(v.version(), t);
-        } catch (RuntimeException e) {
-            functions.clear();
-            functions.putAll(previous);
-            throw e;
-        }
-        state = next;
-        Set<HopAddress> used = new HashSet<>();
-        next.table.nextHops().forEach(h -> used.add(h.name()));
-        resolver.retainOnly(used);
-        LOG.info("topology version {} applied: {} path(s), routes here: {}", v.version(), next.table.paths().size(), describe(next.table));
-        if (!replaced.isEmpty()) {
-            awaitWorkersOn(v.version());
-            replaced.forEach((name, f) -> {
-                LOG.info("function '{}' reconfigured; stopping its previous instance", name);
-                stopQuietly(f);
-            });
-        }
-    }
-
-    /** Waits (bounded) until every worker started a batch with this version, so an old function is no longer in use. */
-    private void awaitWorkersOn(long version) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        for (Worker w : workers) {
-            while (w.observedVersion() < version && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
+    /** Applies a newer topology (see {@link NodeConductor#apply}); for tests that drive updates directly. */
+    void apply(TopologySource.Versioned v) {
+        conductor.apply(v);
     }
 
     // --- accessors -------------------------------------------------------------------------------
@@ -368,8 +262,14 @@ public final class SfNode implements AutoCloseable {
         return ops == null ? null : ops.address();
     }
 
+    /** True once started, until closed, and while every worker runs (an Error that ends one makes the node not ready). */
     public boolean isReady() {
-        return ready;
+        return ready && !closed && deadWorker() == null;
+    }
+
+    /** Why {@link #isReady()} is false (as {@code /readyz} says it), or null when ready. */
+    public String notReadyReason() {
+        return isReady() ? null : notReadyBecause();
     }
 
     public MeterRegistry meters() {
@@ -382,12 +282,30 @@ public final class SfNode implements AutoCloseable {
     }
 
     public long topologyVersion() {
-        NodeState s = state;
+        NodeState s = conductor.state();
         return s == null ? -1 : s.version();
     }
 
+    /**
+     * The last topology version this node refused while it runs an older one (version, reason),
+     * or null; for the node status report's {@code rejected} field.
+     */
+    public TopologyRejection rejection() {
+        return conductor.rejection();
+    }
+
+    /** Drops for {@code reason} so far ({@link DropReason#MALFORMED}: every wire error and truncation). */
     public long drops(DropReason reason) {
-        return counters.drops(reason);
+        if (reason == DropReason.MALFORMED) {
+            long malformed = counters.sum(NodeCounts.TRUNCATED);
+            for (WireError e : WireError.values()) {
+                if (e != WireError.OK) {
+                    malformed += counters.sum(NodeCounts.malformed(e));
+                }
+            }
+            return malformed;
+        }
+        return reason.atNode() ? counters.sum(NodeCounts.reason(reason)) : 0;
     }
 
     public HopResolver resolver() {
@@ -397,40 +315,43 @@ public final class SfNode implements AutoCloseable {
     /**
      * The node's main counters by name (for the controller's node status): {@code datagrams},
      * {@code forwarded}, {@code dropped.<reason>}, {@code <function>.processed}, {@code <function>.dropped}.
+     * Read from one published snapshot: safe while an update runs.
      */
     public Map<String, Long> counterSnapshot() {
+        NodeState s = conductor.state();
         Map<String, Long> out = new LinkedHashMap<>();
-        out.put("datagrams", counters.sum(NodeCounters.DATAGRAMS));
+        out.put("datagrams", counters.sum(NodeCounts.DATAGRAMS));
         long forwarded = 0;
-        for (PathStats p : pathStats.values().toArray(PathStats[]::new)) {
-            forwarded += p.sum(PathStats.PACKETS_OUT);
-        }
-        out.put("forwarded", forwarded);
-        long malformed = counters.sum(NodeCounters.TRUNCATED);
-        for (io.astaire.wire.WireError e : io.astaire.wire.WireError.values()) {
-            malformed += counters.malformedDrops(e);
-        }
-        out.put("dropped.malformed", malformed);
-        for (DropReason r : DropReason.values()) {
-            if (r != DropReason.MALFORMED) {
-                out.put("dropped." + r.label(), counters.drops(r));
+        if (s != null) {
+            for (PathStats p : s.everyPath) {
+                forwarded += p.sum(PathStats.PACKETS_OUT);
             }
         }
-        for (LocalFunction f : functions.values().toArray(LocalFunction[]::new)) {
-            out.put(f.name() + ".processed", f.processed());
-            out.put(f.name() + ".dropped", f.dropped());
+        out.put("forwarded", forwarded);
+        out.put("dropped.malformed", drops(DropReason.MALFORMED));
+        for (DropReason r : DropReason.values()) {
+            if (r.atNode() && r != DropReason.MALFORMED) {
+                out.put("dropped." + r.label(), drops(r));
+            }
+        }
+        if (s != null) {
+            for (LocalFunction f : s.functions) {
+                out.put(f.name() + ".processed", f.processed());
+                out.put(f.name() + ".dropped", f.dropped());
+            }
         }
         return out;
     }
 
     /** The names of the functions this node runs. */
     public List<String> functionNames() {
-        return List.copyOf(functions.keySet());
+        NodeState s = conductor.state();
+        return s == null ? List.of() : s.functions.stream().map(LocalFunction::name).toList();
     }
 
     /** The worker threads (for tests that watch them, such as allocation checks). */
     List<Thread> workerThreads() {
-        return List.copyOf(threads);
+        return runners.stream().map(AgentRunner::thread).toList();
     }
 
     /** Stops cleanly when the JVM is asked to exit (SIGTERM, Ctrl-C). */
@@ -445,16 +366,21 @@ public final class SfNode implements AutoCloseable {
 
     /** Blocks until the node is closed. */
     public void awaitTermination() throws InterruptedException {
-        for (Thread t : threads) {
-            t.join();
+        for (AgentRunner r : runners) {
+            Thread t = r.thread();
+            if (t != null) {
+                t.join();
+            }
         }
     }
 
     // --- shutdown --------------------------------------------------------------------------------
 
     /**
-     * Graceful stop: workers stop receiving, send what they already processed, exit; then sockets
-     * close, functions stop, the resolver and the HTTP server shut down.
+     * Graceful stop: workers stop receiving, send what they already processed, exit; only then do
+     * sockets close and functions stop (the workers' buffers and instances are freed after the
+     * last worker left them, even when the closing thread is interrupted), then the resolver and
+     * the HTTP server shut down.
      */
     @Override
     public synchronized void close() {
@@ -463,23 +389,11 @@ public final class SfNode implements AutoCloseable {
         }
         closed = true;
         ready = false;
-        workers.forEach(Worker::stop);
-        for (Thread t : threads) {
-            try {
-                t.join(2000); // a worker blocked in receive wakes at its receive timeout
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        runners.forEach(AgentRunner::stop);
+        // A worker blocked in receive wakes at its receive timeout; wait for every one for real.
+        runners.forEach(AgentRunner::awaitStopped);
         workers.forEach(w -> w.transport().close());
-        for (Thread t : threads) {
-            try {
-                t.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        functions.values().forEach(SfNode::stopQuietly);
+        conductor.close();
         if (config.topology != null && config.closeTopology) {
             config.topology.close();
         }
@@ -498,14 +412,6 @@ public final class SfNode implements AutoCloseable {
             }
         }
         LOG.info("sf node stopped");
-    }
-
-    private static void stopQuietly(LocalFunction f) {
-        try {
-            f.function().stop();
-        } catch (RuntimeException e) {
-            LOG.warn("function '{}' failed to stop: {}", f.name(), e.toString());
-        }
     }
 
     // --- builder ---------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 package io.astaire.dataplane.node;
 
+import io.astaire.dataplane.agent.Agent;
+import io.astaire.dataplane.counters.CounterStripe;
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.Verdict;
@@ -19,30 +22,41 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One packet-processing thread with its own socket and buffers: receive a batch, for each
+ * One packet-processing agent with its own socket and buffers: receive a batch, for each
  * datagram decode, check TTL, look up the route, apply the local functions, pick the next hop,
  * rewrite SI and TTL in place; send the batch. Nothing here allocates, locks or logs per packet;
- * a packet that makes anything throw is dropped and counted and the loop goes on.
+ * a packet that makes a function (or the node) throw an exception is dropped and counted as
+ * {@code internal_error} and the batch goes on. An {@link Error} is not a packet's fault: it
+ * leaves {@link #doWork()} and the {@link io.astaire.dataplane.agent.AgentRunner} ends the
+ * worker loudly. The worker blocks in its receive (with the transport's timeout), so its runner
+ * needs no idle strategy.
  */
-final class Worker implements Runnable {
+final class Worker implements Agent {
+
+    /** {@link #usingVersion()} while the worker holds no state (between batches, blocked in receive). */
+    static final long IDLE = Long.MAX_VALUE;
+    /** {@link #usingVersion()} between "about to read the state" and knowing which version it read. */
+    private static final long READING = Long.MIN_VALUE;
 
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
     private final int index;
     private final DatagramTransport transport;
     private final Supplier<NodeState> state;
-    private final NodeCounters counters;
+    private final CounterStripe counters;
     private final LatencyHistogram latency;
     private final PacketBatch batch;
     private final GpeNshPacket packet = new GpeNshPacket();
     private final PacketContext context = new PacketContext();
     private final DatagramTransport.UnreachableListener unreachable;
-    private volatile boolean running = true;
-    /** The table version this worker last started a batch with; lets updates know when an old table is unused. */
-    private volatile long observedVersion = -1;
+    /**
+     * The version of the state this worker is processing a batch with, {@link #IDLE} between
+     * batches: the conductor stops what an old version used only once no worker is on it.
+     */
+    private volatile long usingVersion = IDLE;
     private long internalErrorsLogged;
 
-    Worker(int index, DatagramTransport transport, Supplier<NodeState> state, NodeCounters counters,
+    Worker(int index, DatagramTransport transport, Supplier<NodeState> state, CounterStripe counters,
            LatencyHistogram latency, PacketBatch batch, HopResolver resolver) {
         this.index = index;
         this.transport = transport;
@@ -51,55 +65,64 @@ final class Worker implements Runnable {
         this.latency = latency;
         this.batch = batch;
         this.unreachable = (destination, errno) -> {
-            if (errno == Libc.ECONNREFUSED || errno == Libc.EHOSTUNREACH) {
+            if (resolver != null && (errno == Libc.ECONNREFUSED || errno == Libc.EHOSTUNREACH)) {
                 resolver.markUnreachable(destination);
             }
         };
     }
 
     @Override
-    public void run() {
-        while (running) {
-            int n;
+    public String roleName() {
+        return "astaire-sf-worker-" + index;
+    }
+
+    /** Receives one batch (waiting up to the receive timeout), processes and sends it; the datagrams received. */
+    @Override
+    public int doWork() {
+        int n = transport.receive(batch);
+        if (n < 0) {
+            return DONE;
+        }
+        if (n > 0) {
+            // Announce before reading: a conductor that sees READING waits, so it never frees
+            // what this batch may use (volatile store, then volatile load: sequentially consistent).
+            usingVersion = READING;
             try {
-                n = transport.receive(batch);
+                NodeState s = state.get();
+                usingVersion = s.version();
+                forward(s, n);
+            } finally {
+                usingVersion = IDLE;
+            }
+        }
+        transport.drainErrors(unreachable);
+        return n;
+    }
+
+    private void forward(NodeState s, int n) {
+        long start = System.nanoTime();
+        int toSend = 0;
+        for (int i = 0; i < n; i++) {
+            boolean send;
+            try {
+                send = process(s, i);
             } catch (RuntimeException e) {
-                if (!running) {
-                    break;
-                }
-                LOG.warn("worker {}: receive failed: {}", index, e.getMessage());
-                continue;
+                send = false;
+                counters.add(NodeCounts.reason(DropReason.INTERNAL_ERROR), 1);
+                logInternalError(e);
             }
-            if (n < 0) {
-                break;
+            if (send) {
+                toSend++;
+            } else {
+                batch.destination(i, null);
             }
-            NodeState s = state.get();
-            observedVersion = s.version();
-            if (n > 0) {
-                long start = System.nanoTime();
-                int toSend = 0;
-                for (int i = 0; i < n; i++) {
-                    try {
-                        if (process(s, i)) {
-                            toSend++;
-                        } else {
-                            batch.destination(i, null);
-                        }
-                    } catch (Throwable t) {
-                        batch.destination(i, null);
-                        counters.add(index, NodeCounters.reason(DropReason.INTERNAL_ERROR), 1);
-                        logInternalError(t);
-                    }
-                }
-                if (toSend > 0) {
-                    int sent = transport.send(batch);
-                    if (sent < toSend) {
-                        counters.add(index, NodeCounters.reason(DropReason.SEND_FAILED), toSend - sent);
-                    }
-                    latency.record(index, System.nanoTime() - start, sent);
-                }
+        }
+        if (toSend > 0) {
+            int sent = transport.send(batch);
+            if (sent < toSend) {
+                counters.add(NodeCounts.reason(DropReason.SEND_FAILED), toSend - sent);
             }
-            transport.drainErrors(unreachable);
+            latency.record(index, System.nanoTime() - start, sent);
         }
     }
 
@@ -109,50 +132,50 @@ final class Worker implements Runnable {
         ByteBuffer buf = batch.buffer(i);
         int offset = batch.offset(i);
         int length = batch.length(i);
-        counters.add(w, NodeCounters.DATAGRAMS, 1);
-        counters.add(w, NodeCounters.BYTES, length);
+        counters.add(NodeCounts.DATAGRAMS, 1);
+        counters.add(NodeCounts.BYTES, length);
         if (batch.truncated(i)) {
-            counters.add(w, NodeCounters.TRUNCATED, 1);
+            counters.add(NodeCounts.TRUNCATED, 1);
             return false;
         }
         WireError error = packet.wrap(buf, offset, length);
         if (error != WireError.OK) {
-            counters.add(w, NodeCounters.malformed(error), 1);
+            counters.add(NodeCounts.malformed(error), 1);
             return false;
         }
         NshHeader nsh = packet.nsh();
         int ttl = nsh.ttl();
         if (ttl <= 1) {
-            counters.add(w, NodeCounters.reason(DropReason.TTL_EXPIRED), 1);
+            counters.add(NodeCounts.reason(DropReason.TTL_EXPIRED), 1);
             return false;
         }
         int si = nsh.si();
         Route<LocalFunction> route = s.table.route(nsh.spi(), si);
         LocalFunction[] functions = route == null ? null : route.functions();
         if (functions == null || functions.length == 0 || si < functions.length) {
-            counters.add(w, NodeCounters.reason(DropReason.UNKNOWN_PATH), 1);
+            counters.add(NodeCounts.reason(DropReason.UNKNOWN_PATH), 1);
             return false;
         }
         PathStats stats = route.pathIndex() >= 0 ? s.pathStats[route.pathIndex()] : s.staticStats;
-        int statsBase = w * Counters.STRIDE;
-        Counters.add(stats.counters, statsBase + PathStats.PACKETS_IN, 1);
-        Counters.add(stats.counters, statsBase + PathStats.BYTES_IN, length);
+        CounterStripe path = stats.counters.stripe(w);
+        path.add(PathStats.PACKETS_IN, 1);
+        path.add(PathStats.BYTES_IN, length);
 
         int innerOffset = packet.innerOffset();
         int innerCapacity = offset + batch.room(i) - innerOffset;
         context.reset(buf, offset + VxlanGpeHeader.LENGTH, innerOffset, packet.innerLength(), innerCapacity);
         WireError innerError = context.innerError();
         if (innerError != WireError.OK) {
-            counters.add(w, NodeCounters.malformed(innerError), 1);
+            counters.add(NodeCounts.malformed(innerError), 1);
             return false;
         }
-        int functionBase = w * Counters.STRIDE;
         for (LocalFunction f : functions) {
             Verdict verdict = f.function().process(context);
-            Counters.add(f.counters, functionBase + LocalFunction.PROCESSED, 1);
+            CounterStripe fc = f.counters.stripe(w);
+            fc.add(LocalFunction.PROCESSED, 1);
             if (verdict != Verdict.FORWARD) {
-                Counters.add(f.counters, functionBase + LocalFunction.DROPPED, 1);
-                counters.add(w, NodeCounters.reason(DropReason.FUNCTION_VERDICT), 1);
+                fc.add(LocalFunction.DROPPED, 1);
+                counters.add(NodeCounts.reason(DropReason.FUNCTION_VERDICT), 1);
                 return false;
             }
             nsh.si(nsh.si() - 1);
@@ -161,18 +184,18 @@ final class Worker implements Runnable {
         int flowHash = context.flow().symmetricHash();
         Endpoint next = replicas.needsFlowHash() ? replicas.select(flowHash) : replicas.first();
         if (next == null) {
-            counters.add(w, NodeCounters.reason(DropReason.NO_NEXT_HOP), 1);
+            counters.add(NodeCounts.reason(DropReason.NO_NEXT_HOP), 1);
             return false;
         }
         nsh.ttl(ttl - 1);
         int newLength = innerOffset - offset + context.innerLength();
         batch.length(i, newLength).destination(i, next).flowHash(i, flowHash);
-        Counters.add(stats.counters, statsBase + PathStats.PACKETS_OUT, 1);
-        Counters.add(stats.counters, statsBase + PathStats.BYTES_OUT, newLength);
+        path.add(PathStats.PACKETS_OUT, 1);
+        path.add(PathStats.BYTES_OUT, newLength);
         return true;
     }
 
-    private void logInternalError(Throwable t) {
+    private void logInternalError(RuntimeException t) {
         // Rate-limited by count: the first few with a stack trace, then one line every 10 000.
         long n = ++internalErrorsLogged;
         if (n <= 3) {
@@ -182,16 +205,13 @@ final class Worker implements Runnable {
         }
     }
 
-    long observedVersion() {
-        return observedVersion;
+    /** See {@link #IDLE}; read by the conductor. */
+    long usingVersion() {
+        return usingVersion;
     }
 
     int index() {
         return index;
-    }
-
-    void stop() {
-        running = false;
     }
 
     DatagramTransport transport() {
