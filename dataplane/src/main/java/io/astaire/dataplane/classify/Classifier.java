@@ -5,13 +5,15 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * Classifies packets to a service path: a {@link FlowCache} in front of the current
- * {@link RuleTable}. A hit costs a hash and a few compares; a miss scans the rules once and
- * caches the answer for the flow. When the table changes ({@link ClassifierTable#update}) the
- * cache is dropped at the next packet. One per worker thread; counters are single-writer longs
- * that a metrics thread may read.
+ * Classifies packets to a service path: a {@link FlowCache} in front of a {@link RuleTable}. A
+ * hit costs a hash and a few compares; a miss scans the rules once and caches the answer for the
+ * flow. The caller passes the rules it read once for its batch ({@link #classify(RuleTable,
+ * FlowKey)}: an edge takes them from the same published tables as its routes, so a batch never
+ * mixes two versions); when they are not the ones of the last call, the cache is dropped. One per
+ * worker thread; counters are single-writer longs that a metrics thread may read.
  */
 public final class Classifier {
+    /** Null when the caller passes the rules with each call. */
     private final ClassifierTable table;
     private final FlowCache cache;
     private RuleTable current;
@@ -31,15 +33,26 @@ public final class Classifier {
         }
     }
 
+    /** Classifies with the rules {@code table} holds at each call ({@link #classify(FlowKey)}). */
     public Classifier(ClassifierTable table, int cacheCapacity) {
         this.table = table;
         this.cache = new FlowCache(cacheCapacity);
         this.current = table.current();
     }
 
-    /** The SPI for {@code flow}'s packets, or {@link RuleTable#NO_MATCH} (drop). */
+    /** Classifies with the rules passed to each call ({@link #classify(RuleTable, FlowKey)}). */
+    public Classifier(int cacheCapacity) {
+        this.table = null;
+        this.cache = new FlowCache(cacheCapacity);
+    }
+
+    /** The SPI for {@code flow}'s packets by the table's current rules, or {@link RuleTable#NO_MATCH} (drop). */
     public int classify(FlowKey flow) {
-        RuleTable t = table.current();
+        return classify(table.current(), flow);
+    }
+
+    /** The SPI for {@code flow}'s packets by {@code t}, or {@link RuleTable#NO_MATCH} (drop). */
+    public int classify(RuleTable t, FlowKey flow) {
         if (t != current) {
             current = t;
             cache.clear();

@@ -1,8 +1,7 @@
 package io.astaire.dataplane.edge;
 
 import io.astaire.dataplane.tun.TunOffloads;
-import io.astaire.wire.WireError;
-import io.astaire.wire.offload.OffloadError;
+import io.astaire.dataplane.counters.CounterMeters;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,32 +28,9 @@ public final class EdgeMetrics {
         this.node = node;
         this.common = Tags.of("role", node.role().label());
         EdgeStats s = node.stats();
-        counter("astaire.edge.tun.read.packets", "IP packets read from the TUN device", s, EdgeStats::tunRead, Tags.empty());
-        counter("astaire.edge.tun.read.errors", "reads from the TUN device that failed", s, EdgeStats::tunReadErrors, Tags.empty());
-        counter("astaire.edge.internal.errors", "turns of a worker's loop that threw (a bug, an unexpected errno); the worker went on",
-                s, EdgeStats::internalErrors, Tags.empty());
-        counter("astaire.edge.tun.written.packets", "inner packets written to the TUN device", s, EdgeStats::delivered, Tags.empty());
-        counter("astaire.edge.tun.written.bytes", "bytes of inner packets written to the TUN device", s, EdgeStats::deliveredBytes, Tags.empty());
-        counter("astaire.edge.sent.datagrams", "encapsulated datagrams sent to first hops", s, EdgeStats::sent, Tags.empty());
-        counter("astaire.edge.sent.bytes", "bytes of encapsulated datagrams sent", s, EdgeStats::sentBytes, Tags.empty());
-        counter("astaire.edge.received.datagrams", "datagrams received from the network", s, EdgeStats::received, Tags.empty());
-        counter("astaire.edge.tun.read.gso", "TUN reads that returned a super-packet of several segments", s,
-                EdgeStats::tunReadGso, Tags.empty());
-        counter("astaire.edge.tun.segments", "IP packets the TUN reads were cut into", s, EdgeStats::tunSegments, Tags.empty());
-        counter("astaire.edge.tun.write.gso", "TUN writes of a super-packet glued from several inner packets", s,
-                EdgeStats::tunWriteGso, Tags.empty());
-        counter("astaire.edge.tun.coalesced.segments", "inner packets written as part of a super-packet", s,
-                EdgeStats::tunCoalescedSegments, Tags.empty());
-        for (DropReason r : DropReason.values()) {
-            counter("astaire.edge.dropped.packets", "packets dropped, by reason", s, st -> st.drops(r), Tags.of("reason", r.label()));
-        }
-        // A TUN read whose virtio_net_hdr does not fit its packet is a dropped packet too, named by what is wrong.
-        for (OffloadError e : OffloadError.values()) {
-            if (e != OffloadError.OK) {
-                counter("astaire.edge.dropped.packets", "packets dropped, by reason", s, st -> st.offloadDrops(e),
-                        Tags.of("reason", e.label()));
-            }
-        }
+        // Every counter of the edge, drops by reason included: rendered from the counters' descriptors.
+        CounterMeters.register(registry, s.counters(), common);
+        node.updates().bind(registry, common);
         for (TunOffloads.Feature f : TunOffloads.FEATURES) {
             Gauge.builder("astaire.tun.offload", node, n -> n.offloads().has(f) ? 1 : 0)
                     .description("1 when the TUN device uses this offload").tags(common.and("feature", f.label())).register(registry);
@@ -63,12 +39,6 @@ public final class EdgeMetrics {
                 .description("1 while the edge's sockets send runs of datagrams as one (UDP GSO)").tags(common.and("feature", "gso")).register(registry);
         Gauge.builder("astaire.udp.offload", node, n -> n.udpGroInUse() ? 1 : 0)
                 .description("1 while the edge's sockets receive coalesced datagrams (UDP GRO)").tags(common.and("feature", "gro")).register(registry);
-        for (WireError e : WireError.values()) {
-            if (e != WireError.OK) {
-                counter("astaire.edge.wire.errors", "datagrams or inner packets that failed to decode, by error", s,
-                        st -> st.wireErrors(e), Tags.of("error", e.label()));
-            }
-        }
         Gauge.builder("astaire.edge.tun.mtu", node, EdgeNode::tunMtu).description("MTU set on the TUN device")
                 .tags(common).register(registry);
         Gauge.builder("astaire.edge.ready", node, n -> n.ready() ? 1 : 0).description("1 once the edge forwards")

@@ -1,7 +1,8 @@
 package io.astaire.dataplane.edge;
 
+import io.astaire.dataplane.agent.AgentRunner;
+import io.astaire.dataplane.agent.IdleStrategy;
 import io.astaire.dataplane.classify.Classifier;
-import io.astaire.dataplane.classify.ClassifierTable;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ResolvedHop;
@@ -15,6 +16,9 @@ import io.astaire.dataplane.tun.TunDevice;
 import io.astaire.dataplane.tun.TunIo;
 import io.astaire.dataplane.tun.TunMtu;
 import io.astaire.dataplane.tun.TunOffloads;
+import io.astaire.dataplane.update.RejectionKind;
+import io.astaire.dataplane.update.TopologyRejection;
+import io.astaire.dataplane.update.TopologyUpdates;
 import io.astaire.model.EndpointSpec;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.HopAddress;
@@ -41,8 +45,11 @@ import org.slf4j.LoggerFactory;
  * encapsulation (60 bytes over IPv4, 80 over IPv6), so a packet the kernel hands us always fits
  * the underlay once wrapped.
  *
- * <p>Topology updates rebuild the tables off the packet path and publish them with one volatile
- * write; workers pick them up at their next batch.
+ * <p>Topology updates rebuild the tables (routes and classifier rules together, {@link EdgeTables})
+ * off the packet path and publish them with one volatile write; workers read them once per batch.
+ * A topology that does not build is refused: the edge keeps what it runs and says so
+ * ({@link #rejection()}, {@code astaire_topology_rejected_total}). Each worker runs under an
+ * {@link AgentRunner}; one that an {@link Error} ended makes the edge not ready.
  */
 public final class EdgeNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeNode.class);
@@ -57,11 +64,10 @@ public final class EdgeNode implements AutoCloseable {
     private final EdgeStats stats = new EdgeStats();
     private final List<DatagramTransport> transports = new ArrayList<>();
     private final List<TunIo> tunIos = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<AgentRunner> runners = new ArrayList<>();
     private final List<TunToNetworkWorker> tunWorkers = new ArrayList<>();
-    private final List<NetworkToTunWorker> netWorkers = new ArrayList<>();
+    private final TopologyUpdates updates = new TopologyUpdates();
     private volatile EdgeTables tables;
-    private ClassifierTable classifierTable;
     private TunDevice tun;
     private int tunMtu;
     private String underlayDevice;
@@ -94,9 +100,8 @@ public final class EdgeNode implements AutoCloseable {
 
     private void open() {
         TopologySource.Versioned v = source.current();
-        EdgeTables t = EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
+        EdgeTables t = buildTables(v);
         tables = t;
-        classifierTable = new ClassifierTable(t.rules());
         awaitFirstAnswers(t);
 
         int underlayMtu;
@@ -150,19 +155,20 @@ public final class EdgeNode implements AutoCloseable {
                     TransportOptions.defaults(sendFrom).withReusePort(false).withOffload(config.offload())
                             .withSourcePorts(config.sourcePorts()));
             transports.add(tx);
+            EdgeWorkerCounts outCounts = stats.newWorker();
             TunToNetworkWorker out = new TunToNetworkWorker(role + "-tun-" + i, readIo, vnetHeader, tx,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, HEADROOM), this::tables,
-                    new Classifier(classifierTable, config.flowCacheSize()), stats.newWorker(),
+                    new Classifier(config.flowCacheSize()), outCounts,
                     (destination, errno) -> resolver.markUnreachable(destination));
+            EdgeWorkerCounts inCounts = stats.newWorker();
             NetworkToTunWorker in = new NetworkToTunWorker(role + "-net-" + i, transports.get(i), writeIo, vnetHeader,
-                    new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, stats.newWorker());
+                    new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, inCounts);
             tunWorkers.add(out);
-            netWorkers.add(in);
+            runners.add(new AgentRunner(out, out::idle, n -> outCounts.add(EdgeWorkerCounts.INTERNAL_ERRORS, n)));
+            // The network side blocks in its receive (with a timeout): nothing to do between turns.
+            runners.add(new AgentRunner(in, IdleStrategy.NONE, n -> inCounts.add(EdgeWorkerCounts.INTERNAL_ERRORS, n)));
         }
-        for (int i = 0; i < workers; i++) {
-            threads.add(Thread.ofPlatform().name(role + "-tun-" + i).daemon().start(tunWorkers.get(i)));
-            threads.add(Thread.ofPlatform().name(role + "-net-" + i).daemon().start(netWorkers.get(i)));
-        }
+        runners.forEach(r -> r.start(true));
         source.subscribe(this::apply);
         ready = true;
         LOG.info("TUN {}: {}; UDP: GSO {}, GRO {}, {} source port(s) per worker", tun.name(), tun.offloads().describe(),
@@ -211,22 +217,46 @@ public final class EdgeNode implements AutoCloseable {
         return new InetSocketAddress(InetAddress.ofLiteral("0.0.0.0"), port);
     }
 
-    private void apply(TopologySource.Versioned v) {
-        try {
-            EdgeTables next = EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
-            Set<HopAddress> keep = new HashSet<>();
-            for (ResolvedHop h : next.forwarding().nextHops()) {
-                keep.add(h.name());
-            }
-            tables = next;
-            classifierTable.update(next.rules());
-            resolver.retainOnly(keep);
-            LOG.info("{} applied topology v{}: {} rules, {} routes", config.role().label(), v.version(),
-                    next.rules().size(), next.forwarding().routes().size());
-        } catch (RuntimeException e) {
-            LOG.error("{}: topology v{} cannot be applied, keeping v{}: {}", config.role().label(), v.version(),
-                    tables.version(), e.getMessage());
+    /** The one place an edge's tables are built (routes and rules of one version, together). */
+    private EdgeTables buildTables(TopologySource.Versioned v) {
+        return EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
+    }
+
+    /** Builds the new version's tables and switches with one publication; a failure changes nothing. */
+    private synchronized void apply(TopologySource.Versioned v) {
+        EdgeTables current = tables;
+        if (closed || v.version() <= current.version()) {
+            return;
         }
+        EdgeTables next;
+        try {
+            next = buildTables(v);
+        } catch (RuntimeException e) {
+            updates.rejected(LOG, config.role().label(), v.version(), RejectionKind.BAD_TOPOLOGY,
+                    e.getMessage() == null ? e.toString() : e.getMessage(), current.version());
+            return;
+        }
+        Set<HopAddress> keep = new HashSet<>();
+        for (ResolvedHop h : next.forwarding().nextHops()) {
+            keep.add(h.name());
+        }
+        tables = next;
+        updates.applied();
+        resolver.retainOnly(keep);
+        LOG.info("{} applied topology v{}: {} rules, {} routes", config.role().label(), v.version(),
+                next.rules().size(), next.forwarding().routes().size());
+    }
+
+    /**
+     * The last topology version this edge refused while it runs an older one (version, reason),
+     * or null; for the status report's {@code rejected} field.
+     */
+    public TopologyRejection rejection() {
+        return updates.rejection();
+    }
+
+    TopologyUpdates updates() {
+        return updates;
     }
 
     EdgeTables tables() {
@@ -250,15 +280,10 @@ public final class EdgeNode implements AutoCloseable {
     }
 
     /** A worker an Error stopped, or null while all run. */
-    private WorkerGuard stoppedWorker() {
-        for (TunToNetworkWorker w : tunWorkers) {
-            if (w.guard().fatal() != null) {
-                return w.guard();
-            }
-        }
-        for (NetworkToTunWorker w : netWorkers) {
-            if (w.guard().fatal() != null) {
-                return w.guard();
+    private AgentRunner stoppedWorker() {
+        for (AgentRunner r : runners) {
+            if (r.fatal() != null) {
+                return r;
             }
         }
         return null;
@@ -272,9 +297,9 @@ public final class EdgeNode implements AutoCloseable {
         if (!ready) {
             return "starting";
         }
-        WorkerGuard stopped = stoppedWorker();
+        AgentRunner stopped = stoppedWorker();
         if (stopped != null) {
-            return stopped.worker() + " stopped: " + stopped.fatal() + "; restart the edge";
+            return stopped.deathNotice() + "; restart the edge";
         }
         return "TUN device " + tun.name() + " was deleted; restart the edge";
     }
@@ -321,7 +346,7 @@ public final class EdgeNode implements AutoCloseable {
         return tables.version();
     }
 
-    /** Stops the workers, closes the sockets, the TUN device (removing it if we created it) and the resolver. */
+    /** Stops the workers and waits for them, then closes the sockets, the TUN device (removing it if we created it) and the resolver. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -329,16 +354,12 @@ public final class EdgeNode implements AutoCloseable {
         }
         closed = true;
         ready = false;
-        tunWorkers.forEach(TunToNetworkWorker::stop);
-        netWorkers.forEach(NetworkToTunWorker::stop);
+        runners.forEach(AgentRunner::stop);
+        // Both sides wake within 100 ms (receive timeout, TUN poll timeout). Wait for every worker
+        // for real, even when this thread is interrupted: sockets, TUN descriptors and their
+        // native buffers are freed only once no worker can touch them.
+        runners.forEach(AgentRunner::awaitStopped);
         transports.forEach(DatagramTransport::close);
-        for (Thread t : threads) {
-            try {
-                t.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
         if (tun != null) {
             tun.close();
         }

@@ -1,5 +1,7 @@
 package io.astaire.dataplane.edge;
 
+import io.astaire.dataplane.counters.DropReason;
+import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.wire.WireError;
 import io.astaire.wire.offload.OffloadError;
 import java.util.List;
@@ -8,113 +10,108 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The sum of every worker's {@link EdgeCounters}, read off the packet path (metrics, tests, the
- * status report). Each accessor adds up the workers' current values.
+ * The sum of every worker's counters ({@link EdgeWorkerCounts}: a stripe of the shared counters
+ * model each, plus packets per SPI), read off the packet path (metrics, tests, the status report).
  */
 public final class EdgeStats {
-    private final List<EdgeCounters> workers = new CopyOnWriteArrayList<>();
+    private final StripedCounters counters = new StripedCounters(EdgeWorkerCounts.LAYOUT);
+    private final List<EdgeWorkerCounts> workers = new CopyOnWriteArrayList<>();
 
-    EdgeCounters newWorker() {
-        EdgeCounters c = new EdgeCounters();
+    EdgeWorkerCounts newWorker() {
+        EdgeWorkerCounts c = new EdgeWorkerCounts(counters.newStripe());
         workers.add(c);
         return c;
     }
 
-    private long sum(int index) {
-        long t = 0;
-        for (EdgeCounters c : workers) {
-            t += c.total(index);
-        }
-        return t;
+    /** The striped counters behind the totals, for rendering from their descriptors. */
+    StripedCounters counters() {
+        return counters;
     }
 
+    private long sum(int id) {
+        return counters.sum(id);
+    }
     /** Packets read from the TUN device. */
     public long tunRead() {
-        return sum(EdgeCounters.TUN_READ);
+        return sum(EdgeWorkerCounts.TUN_READ);
     }
 
     /** Reads from the TUN device that failed (the device was deleted, ...). */
     public long tunReadErrors() {
-        return sum(EdgeCounters.TUN_READ_ERRORS);
+        return sum(EdgeWorkerCounts.TUN_READ_ERRORS);
     }
 
-    /** Turns of the workers' loops that threw and were survived (see WorkerGuard). */
+    /** Turns of the workers' loops that threw and were survived (see AgentRunner). */
     public long internalErrors() {
-        return sum(EdgeCounters.INTERNAL_ERRORS);
+        return sum(EdgeWorkerCounts.INTERNAL_ERRORS);
     }
 
     /** Encapsulated packets handed to the kernel for sending. */
     public long sent() {
-        return sum(EdgeCounters.SENT);
+        return sum(EdgeWorkerCounts.SENT);
     }
 
     public long sentBytes() {
-        return sum(EdgeCounters.SENT_BYTES);
+        return sum(EdgeWorkerCounts.SENT_BYTES);
     }
 
     /** Datagrams received from the network. */
     public long received() {
-        return sum(EdgeCounters.NET_RECEIVED);
+        return sum(EdgeWorkerCounts.NET_RECEIVED);
     }
 
     /** Inner packets written to the TUN device. */
     public long delivered() {
-        return sum(EdgeCounters.TUN_WRITTEN);
+        return sum(EdgeWorkerCounts.TUN_WRITTEN);
     }
 
     public long deliveredBytes() {
-        return sum(EdgeCounters.TUN_WRITTEN_BYTES);
+        return sum(EdgeWorkerCounts.TUN_WRITTEN_BYTES);
     }
 
     /** Reads from a vnet-header device that held a super-packet (more than one segment). */
     public long tunReadGso() {
-        return sum(EdgeCounters.TUN_READ_GSO);
+        return sum(EdgeWorkerCounts.TUN_READ_GSO);
     }
 
     /** IP packets the reads of a vnet-header device were cut into. */
     public long tunSegments() {
-        return sum(EdgeCounters.TUN_SEGMENTS);
+        return sum(EdgeWorkerCounts.TUN_SEGMENTS);
     }
 
     /** Super-packets written to a vnet-header device, each glued from several inner packets. */
     public long tunWriteGso() {
-        return sum(EdgeCounters.TUN_WRITE_GSO);
+        return sum(EdgeWorkerCounts.TUN_WRITE_GSO);
     }
 
     /** Inner packets that were written as part of a super-packet. */
     public long tunCoalescedSegments() {
-        return sum(EdgeCounters.TUN_COALESCED_SEGMENTS);
+        return sum(EdgeWorkerCounts.TUN_COALESCED_SEGMENTS);
     }
 
     /** Reads from a vnet-header device dropped because header and packet did not add up, by reason. */
     public long offloadDrops(OffloadError error) {
-        long t = 0;
-        for (EdgeCounters c : workers) {
-            t += c.offloadDrops(error);
-        }
-        return t;
+        return sum(EdgeWorkerCounts.offloadId(error));
     }
 
     public long drops(DropReason reason) {
-        long t = 0;
-        for (EdgeCounters c : workers) {
-            t += c.drops(reason);
-        }
-        return t;
+        return reason.atEdge() ? sum(EdgeWorkerCounts.dropId(reason)) : 0;
     }
 
+    /** Datagrams from the network or their inner packets that failed to decode, by wire error. */
     public long wireErrors(WireError error) {
-        long t = 0;
-        for (EdgeCounters c : workers) {
-            t += c.wireErrors(error);
-        }
-        return t;
+        return sum(EdgeWorkerCounts.wireErrorId(error));
+    }
+
+    /** Packets from the TUN device that were not valid IP, by what the decoder found. */
+    public long tunMalformed(WireError error) {
+        return sum(EdgeWorkerCounts.tunMalformedId(error));
     }
 
     /** Packets sent per SPI (the key {@link SpiCounts#OVERFLOW} collects SPIs that did not fit). */
     public Map<Integer, Long> sentPerSpi() {
         Map<Integer, Long> m = new TreeMap<>();
-        for (EdgeCounters c : workers) {
+        for (EdgeWorkerCounts c : workers) {
             c.sentPerSpi().forEach((spi, n) -> m.merge(spi, n, Long::sum));
         }
         return m;
@@ -123,7 +120,7 @@ public final class EdgeStats {
     /** Packets delivered to the TUN device per SPI. */
     public Map<Integer, Long> deliveredPerSpi() {
         Map<Integer, Long> m = new TreeMap<>();
-        for (EdgeCounters c : workers) {
+        for (EdgeWorkerCounts c : workers) {
             c.deliveredPerSpi().forEach((spi, n) -> m.merge(spi, n, Long::sum));
         }
         return m;
@@ -143,7 +140,9 @@ public final class EdgeStats {
         m.put("tun_write_gso", tunWriteGso());
         m.put("tun_coalesced_segments", tunCoalescedSegments());
         for (DropReason r : DropReason.values()) {
-            m.put("drop_" + r.label(), drops(r));
+            if (r.atEdge()) {
+                m.put("drop_" + r.label(), drops(r));
+            }
         }
         for (OffloadError e : OffloadError.values()) {
             if (e != OffloadError.OK) {

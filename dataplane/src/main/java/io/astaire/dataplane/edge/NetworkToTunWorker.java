@@ -1,5 +1,7 @@
 package io.astaire.dataplane.edge;
 
+import io.astaire.dataplane.agent.Agent;
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.PacketBatch;
@@ -25,12 +27,13 @@ import java.util.function.Supplier;
  * written with one system call (the kernel takes it as GRO would have built it); every other
  * packet is written where it lies, behind an all-zero header written over the NSH in front of it.
  */
-final class NetworkToTunWorker implements Runnable {
+final class NetworkToTunWorker implements Agent {
     private final DatagramTransport transport;
     private final TunIo tun;
     private final PacketBatch batch;
     private final Supplier<EdgeTables> tables;
-    private final EdgeCounters counters;
+    private final String name;
+    private final EdgeWorkerCounts counters;
     private final GpeNshPacket packet = new GpeNshPacket();
     private final InnerPacket inner = new InnerPacket();
     /** Null on a device without a virtio_net_hdr: each inner packet is written on its own. */
@@ -40,21 +43,19 @@ final class NetworkToTunWorker implements Runnable {
     private final int[] slotSpi;
     private final int[] slotInnerOffset;
     private final int[] slotInnerLength;
-    private final WorkerGuard guard;
-    private volatile boolean running = true;
 
     /**
      * @param name the worker's thread name, for logs and /readyz
      * @param vnetHeader the device expects a virtio_net_hdr in front of every packet written
      */
     NetworkToTunWorker(String name, DatagramTransport transport, TunIo tun, boolean vnetHeader, PacketBatch batch,
-                       Supplier<EdgeTables> tables, EdgeCounters counters) {
+                       Supplier<EdgeTables> tables, EdgeWorkerCounts counters) {
+        this.name = name;
         this.transport = transport;
         this.tun = tun;
         this.batch = batch;
         this.tables = tables;
         this.counters = counters;
-        this.guard = new WorkerGuard("worker " + name, counters);
         int groups = maxGroups(batch.capacity());
         this.coalescer = vnetHeader ? new TcpCoalescer(groups) : null;
         this.groupAddresses = vnetHeader ? new NativeAddresses(groups) : null;
@@ -72,33 +73,25 @@ final class NetworkToTunWorker implements Runnable {
     }
 
     @Override
-    public void run() {
-        while (running && step()) {
-            // one turn per batch
-        }
+    public String roleName() {
+        return name;
     }
 
-    /** One turn of the loop; false when the worker must stop (the socket closed, or an Error). */
-    boolean step() {
-        try {
-            return doWork() >= 0;
-        } catch (Throwable t) {
-            return guard.survive(t);
-        }
-    }
-
-    WorkerGuard guard() {
-        return guard;
-    }
-
-    /** Receives one batch and delivers what belongs here; -1 once the socket is closed. */
-    int doWork() {
+    /**
+     * Receives one batch (waiting up to the receive timeout: the runner needs no idle strategy)
+     * and delivers what belongs here; {@link #DONE} once the socket is closed.
+     */
+    @Override
+    public int doWork() {
         int n = transport.receive(batch);
-        if (n <= 0) {
-            return n;
+        if (n < 0) {
+            return DONE;
+        }
+        if (n == 0) {
+            return 0;
         }
         EdgeTables t = tables.get();
-        counters.add(EdgeCounters.NET_RECEIVED, n);
+        counters.add(EdgeWorkerCounts.NET_RECEIVED, n);
         if (coalescer == null) {
             for (int i = 0; i < n; i++) {
                 if (accept(t, i)) {
@@ -182,7 +175,7 @@ final class NetworkToTunWorker implements Runnable {
             counters.drop(DropReason.TUN_WRITE_FAILED);
             return;
         }
-        counters.delivered(slotSpi[slot], slotInnerLength[slot]);
+        counters.delivered(slotSpi[slot], 1, slotInnerLength[slot]);
     }
 
     /** A super-packet of several inner packets of one flow: one write from the coalescer's buffer. */
@@ -199,11 +192,8 @@ final class NetworkToTunWorker implements Runnable {
             return;
         }
         counters.delivered(slotSpi[coalescer.tag(item)], segments, length - VirtioNetHeader.LENGTH);
-        counters.add(EdgeCounters.TUN_WRITE_GSO, 1);
-        counters.add(EdgeCounters.TUN_COALESCED_SEGMENTS, segments);
+        counters.add(EdgeWorkerCounts.TUN_WRITE_GSO, 1);
+        counters.add(EdgeWorkerCounts.TUN_COALESCED_SEGMENTS, segments);
     }
 
-    void stop() {
-        running = false;
-    }
 }

@@ -1,6 +1,8 @@
 package io.astaire.dataplane.edge;
 
+import io.astaire.dataplane.agent.Agent;
 import io.astaire.dataplane.classify.Classifier;
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.classify.RuleTable;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.transport.DatagramTransport;
@@ -20,6 +22,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -27,15 +30,15 @@ import java.util.function.Supplier;
  * {@link PacketBatch} (each at the slot's headroom), classifies each to an SPI, writes VXLAN-GPE
  * and NSH MD1 (SI 255, TTL 63) into the headroom in front of it, picks the path's first hop for
  * the flow, and sends the whole batch with one system call. Nothing is copied or allocated per
- * packet. Runs on its own platform thread: the TUN descriptor is polled with a timeout so the
- * worker notices {@link #stop()}.
+ * packet. Runs under an {@link io.astaire.dataplane.agent.AgentRunner} whose idle strategy
+ * ({@link #idle}) polls the TUN descriptor with a timeout, so the runner notices a stop.
  *
  * <p>On a device with a virtio_net_hdr a read may return a TCP/UDP super-packet of up to 64 KB.
  * It lands in a staging buffer and is cut ({@link GsoSplitter}) into ordinary IP packets, one per
  * slot; the flow is classified once per read, as all segments share it, and a batch that fills
  * up is sent before the cutting goes on. Each segment leaves as a normal NSH datagram.
  */
-final class TunToNetworkWorker implements Runnable {
+final class TunToNetworkWorker implements Agent {
     static final int TTL = 63;
     private static final int POLL_MILLIS = 100;
     private static final long ERROR_DRAIN_NANOS = 200_000_000L;
@@ -49,7 +52,8 @@ final class TunToNetworkWorker implements Runnable {
     private final int readCapacity;
     private final Supplier<EdgeTables> tables;
     private final Classifier classifier;
-    private final EdgeCounters counters;
+    private final String name;
+    private final EdgeWorkerCounts counters;
     private final DatagramTransport.UnreachableListener unreachable;
     private final InnerPacket inner = new InnerPacket();
     private final FlowKey flow = new FlowKey();
@@ -62,9 +66,9 @@ final class TunToNetworkWorker implements Runnable {
     private Endpoint currentNext;
     private int currentFlowHash;
     private int currentNextProtocol;
-    private final WorkerGuard guard;
-    private volatile boolean running = true;
     private volatile int lastReadError;
+    /** The last turn's read failed with nothing read: the device reports an error, and poll would return at once. */
+    private boolean readFailing;
     private long nextErrorDrain;
 
     /**
@@ -72,11 +76,12 @@ final class TunToNetworkWorker implements Runnable {
      * @param vnetHeader the device puts a virtio_net_hdr in front of every packet it hands over
      */
     TunToNetworkWorker(String name, TunIo tun, boolean vnetHeader, DatagramTransport transport, PacketBatch batch,
-                       Supplier<EdgeTables> tables, Classifier classifier, EdgeCounters counters,
+                       Supplier<EdgeTables> tables, Classifier classifier, EdgeWorkerCounts counters,
                        DatagramTransport.UnreachableListener unreachable) {
         if (batch.headroom() < GpeNshPacket.HEADROOM_MD1) {
             throw new IllegalArgumentException("batch headroom " + batch.headroom() + " < " + GpeNshPacket.HEADROOM_MD1);
         }
+        this.name = name;
         this.tun = tun;
         this.transport = transport;
         this.batch = batch;
@@ -84,7 +89,6 @@ final class TunToNetworkWorker implements Runnable {
         this.classifier = classifier;
         this.counters = counters;
         this.unreachable = unreachable;
-        this.guard = new WorkerGuard("worker " + name, counters);
         this.slotSpi = new int[batch.capacity()];
         this.readCapacity = batch.maxDatagram() - GpeNshPacket.HEADROOM_MD1;
         if (vnetHeader) {
@@ -100,40 +104,41 @@ final class TunToNetworkWorker implements Runnable {
     }
 
     @Override
-    public void run() {
-        while (running && step()) {
-            // one turn per batch
+    public String roleName() {
+        return name;
+    }
+
+    /**
+     * Reads, classifies, encapsulates and sends one batch, and now and then drains the socket's
+     * error queue; returns the reads made (0 when nothing was waiting, or the read failed).
+     */
+    @Override
+    public int doWork() {
+        EdgeTables t = tables.get(); // once per batch: forwarding and rules of one version
+        int reads = splitter == null ? readPackets(t) : readSuperPackets(t);
+        readFailing = reads < 0;
+        long now = System.nanoTime();
+        if (now - nextErrorDrain > 0) {
+            nextErrorDrain = now + ERROR_DRAIN_NANOS;
+            drainErrors();
         }
+        return Math.max(reads, 0);
     }
 
-    /** One turn of the loop (a batch, then wait or drain); false when the worker must stop. */
-    boolean step() {
-        try {
-            int work = doWork();
-            if (work == 0 && running) {
-                tun.awaitReadable(POLL_MILLIS);
-            } else if (work < 0 && running) {
-                // The device reports an error (deleted under us: EBADFD); poll would return at once.
-                java.util.concurrent.locks.LockSupport.parkNanos(POLL_MILLIS * 1_000_000L);
-            }
-            long now = System.nanoTime();
-            if (now - nextErrorDrain > 0) {
-                nextErrorDrain = now + ERROR_DRAIN_NANOS;
-                drainErrors();
-            }
-            return true;
-        } catch (Throwable t) {
-            return guard.survive(t);
+    /**
+     * The idle strategy of this worker's runner: after a turn with nothing to read, wait until the
+     * device is readable (bounded, so a stop is noticed); after a failed read (the device deleted
+     * under us: EBADFD, where poll returns at once) pause instead of spinning.
+     */
+    void idle(int workCount) {
+        if (workCount > 0) {
+            return;
         }
-    }
-
-    WorkerGuard guard() {
-        return guard;
-    }
-
-    /** Reads, classifies, encapsulates and sends one batch; returns the reads made, or -1 on a read error. */
-    int doWork() {
-        return splitter == null ? readPackets(tables.get()) : readSuperPackets(tables.get());
+        if (readFailing) {
+            LockSupport.parkNanos(POLL_MILLIS * 1_000_000L);
+        } else {
+            tun.awaitReadable(POLL_MILLIS);
+        }
     }
 
     /** A device without a virtio_net_hdr: each read is one packet, read straight into its slot. */
@@ -150,7 +155,7 @@ final class TunToNetworkWorker implements Runnable {
                 break; // nothing more waiting
             }
             read++;
-            counters.add(EdgeCounters.TUN_READ, 1);
+            counters.add(EdgeWorkerCounts.TUN_READ, 1);
             if (classify(t, n, headroom, length)) {
                 encapsulate(n, headroom, length);
                 n++;
@@ -179,7 +184,7 @@ final class TunToNetworkWorker implements Runnable {
                 break;
             }
             read++;
-            counters.add(EdgeCounters.TUN_READ, 1);
+            counters.add(EdgeWorkerCounts.TUN_READ, 1);
             n = cut(t, n, length);
         }
         flush(n);
@@ -214,9 +219,9 @@ final class TunToNetworkWorker implements Runnable {
             counters.offloadDrop(OffloadError.NO_ROOM); // a segment would not fit the underlay once wrapped
             return n;
         }
-        counters.add(EdgeCounters.TUN_SEGMENTS, segments);
+        counters.add(EdgeWorkerCounts.TUN_SEGMENTS, segments);
         if (segments > 1) {
-            counters.add(EdgeCounters.TUN_READ_GSO, 1);
+            counters.add(EdgeWorkerCounts.TUN_READ_GSO, 1);
         }
         int headroom = batch.headroom();
         for (int k = 0; k < segments; k++) {
@@ -258,11 +263,11 @@ final class TunToNetworkWorker implements Runnable {
         ByteBuffer buf = batch.buffer(n);
         WireError error = inner.wrap(buf, headroom, length);
         if (error != WireError.OK) {
-            counters.drop(DropReason.TUN_MALFORMED);
+            counters.tunMalformed(error);
             return false;
         }
         flow.from(inner);
-        int spi = classifier.classify(flow);
+        int spi = classifier.classify(t.rules(), flow);
         if (spi == RuleTable.NO_MATCH) {
             counters.drop(DropReason.NO_MATCH);
             return false;
@@ -303,7 +308,7 @@ final class TunToNetworkWorker implements Runnable {
     }
 
     private void readError(int errno) {
-        counters.add(EdgeCounters.TUN_READ_ERRORS, 1);
+        counters.add(EdgeWorkerCounts.TUN_READ_ERRORS, 1);
         lastReadError = errno;
     }
 
@@ -318,7 +323,4 @@ final class TunToNetworkWorker implements Runnable {
         }
     }
 
-    void stop() {
-        running = false;
-    }
 }

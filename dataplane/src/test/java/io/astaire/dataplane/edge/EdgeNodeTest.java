@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.NameLookup;
 import io.astaire.dataplane.testing.FixedTopologySource;

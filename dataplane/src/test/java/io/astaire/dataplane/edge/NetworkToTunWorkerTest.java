@@ -3,6 +3,7 @@ package io.astaire.dataplane.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.function.Allocations;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.NameLookup;

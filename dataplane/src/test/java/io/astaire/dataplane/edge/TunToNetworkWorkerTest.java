@@ -3,7 +3,7 @@ package io.astaire.dataplane.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.astaire.dataplane.classify.Classifier;
-import io.astaire.dataplane.classify.ClassifierTable;
+import io.astaire.dataplane.agent.AgentRunner;
 import io.astaire.dataplane.function.Allocations;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.NameLookup;
@@ -73,7 +73,7 @@ class TunToNetworkWorkerTest {
         stats = new EdgeStats();
         // Two slots: a three-segment super-packet has to be sent in two batches.
         worker = new TunToNetworkWorker("ingress-tun-0", null, true, transport, new PacketBatch(2, 65535, EdgeNode.HEADROOM), () -> tables,
-                new Classifier(new ClassifierTable(tables.rules()), 64), stats.newWorker(), (destination, errno) -> { });
+                new Classifier(64), stats.newWorker(), (destination, errno) -> { });
     }
 
     @AfterEach
@@ -181,6 +181,7 @@ class TunToNetworkWorkerTest {
 
     @Test
     void aTurnThatThrowsIsCountedAndTheWorkerGoesOnAnErrorStopsIt() {
+        EdgeWorkerCounts counts = stats.newWorker();
         // The tables supplier stands in for any bug below the loop: it throws on the first turn only.
         int[] turns = {0};
         TunToNetworkWorker failing = new TunToNetworkWorker("ingress-tun-9", null, true, transport,
@@ -189,12 +190,14 @@ class TunToNetworkWorkerTest {
                         throw new IllegalStateException("a bug");
                     }
                     throw new OutOfMemoryError("no heap left");
-                }, new Classifier(new ClassifierTable(tables.rules()), 64), stats.newWorker(), (destination, errno) -> { });
-        assertThat(failing.step()).as("after an exception the loop goes on").isTrue();
+                }, new Classifier(64), counts, (destination, errno) -> { });
+        AgentRunner runner = new AgentRunner(failing, failing::idle, n -> counts.add(EdgeWorkerCounts.INTERNAL_ERRORS, n));
+        assertThat(runner.turn()).as("after an exception the loop goes on").isTrue();
         assertThat(stats.internalErrors()).isEqualTo(1);
-        assertThat(failing.guard().fatal()).isNull();
-        assertThat(failing.step()).as("after an Error the worker stops").isFalse();
-        assertThat(failing.guard().fatal()).isInstanceOf(OutOfMemoryError.class);
+        assertThat(runner.fatal()).isNull();
+        assertThat(runner.turn()).as("after an Error the worker stops").isFalse();
+        assertThat(runner.fatal()).isInstanceOf(OutOfMemoryError.class);
+        assertThat(runner.deathNotice()).isEqualTo("ingress-tun-9 stopped: java.lang.OutOfMemoryError: no heap left");
         assertThat(stats.internalErrors()).as("an Error is not a packet-path failure to count").isEqualTo(1);
         assertThat(stats.asMap()).containsEntry("internal_errors", 1L);
     }
