@@ -9,7 +9,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 /**
  * Small real functions for node tests: {@code stamp} adds one to MD1 context word 0 (so a sink can
  * count how many functions a packet went through), {@code drop-port-9} drops UDP to port 9,
- * {@code explode} throws on UDP to port 13 (an internal error the node must survive).
+ * {@code explode} throws on UDP to port 13 (an internal error the node must survive),
+ * {@code fatal} throws an {@link OutOfMemoryError} on UDP to port 14 (an injected fault that must
+ * end the worker loudly, not be counted as a drop).
  */
 final class TestFunctions {
 
@@ -30,6 +32,12 @@ final class TestFunctions {
                     }
                     return Verdict.FORWARD;
                 }
+            };
+            case "fatal" -> packet -> {
+                if (packet.flow().destinationPort() == 14) {
+                    throw new OutOfMemoryError("injected by the test");
+                }
+                return Verdict.FORWARD;
             };
             default -> throw new IllegalArgumentException("functions." + spec.name() + ".kind: unknown test kind " + spec.kind());
         };
