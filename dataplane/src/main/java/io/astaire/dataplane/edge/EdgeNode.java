@@ -259,6 +259,11 @@ public final class EdgeNode implements AutoCloseable {
         return updates;
     }
 
+    /** The workers' threads (for tests that watch them). */
+    List<Thread> workerThreads() {
+        return runners.stream().map(AgentRunner::thread).toList();
+    }
+
     EdgeTables tables() {
         return tables;
     }

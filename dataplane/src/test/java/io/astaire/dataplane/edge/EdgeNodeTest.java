@@ -211,6 +211,57 @@ class EdgeNodeTest {
         });
     }
 
+    @Test
+    void aTunPacketThatIsNotValidIpIsCountedByWhatTheDecoderFound() throws Exception {
+        ns.call(() -> {
+            FixedTopologySource source = new FixedTopologySource(TopologyCodec.parse(topology(4791, 4790, "")));
+            // Plain reads (no virtio_net_hdr): every packet is decoded by the classifier's side.
+            EdgeConfig config = EdgeConfig.defaults(EdgeRole.INGRESS, "tbad0")
+                    .withListen(new InetSocketAddress("127.0.0.1", 0)).withUnderlayMtu(1500)
+                    .withOffload(io.astaire.dataplane.transport.TransportOptions.Offload.OFF)
+                    .withTunAddresses(List.of(new TunDevice.InterfaceAddress(Packets.ip("10.1.0.1"), 24)));
+            try (EdgeNode ingress = EdgeNode.start(config, source, literalResolver())) {
+                ns.exec("ip", "route", "add", "10.2.0.0/24", "dev", "tbad0");
+                // A raw socket lets the kernel send IPv4 "UDP" with 3 bytes where the 8-byte header goes.
+                ns.exec("python3", "-c", "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP); "
+                        + "s.sendto(bytes([19, 136, 0]), ('10.2.0.5', 0))");
+                await().atMost(Duration.ofSeconds(5)).until(() -> ingress.stats().drops(DropReason.TUN_MALFORMED) == 1);
+                java.util.Map<WireError, Long> byReason = new java.util.EnumMap<>(WireError.class);
+                for (WireError e : WireError.values()) {
+                    if (e != WireError.OK && ingress.stats().tunMalformed(e) > 0) {
+                        byReason.put(e, ingress.stats().tunMalformed(e));
+                    }
+                }
+                assertThat(byReason).as("by what the decoder found").isEqualTo(java.util.Map.of(WireError.INNER_TRUNCATED, 1L));
+                assertThat(ingress.stats().sent()).isZero();
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void closeOnAnInterruptedThreadWaitsForTheWorkersBeforeFreeingTheirDevice() throws Exception {
+        ns.call(() -> {
+            FixedTopologySource source = new FixedTopologySource(TopologyCodec.parse(topology(4791, 4790, "")));
+            EdgeConfig config = EdgeConfig.defaults(EdgeRole.INGRESS, "tint0")
+                    .withListen(new InetSocketAddress("127.0.0.1", 0)).withUnderlayMtu(1500).withWorkers(2);
+            EdgeNode ingress = EdgeNode.start(config, source, literalResolver());
+            List<Thread> workers = ingress.workerThreads();
+            assertThat(workers).hasSize(4).allMatch(Thread::isAlive);
+            Thread.currentThread().interrupt();
+            try {
+                ingress.close();
+                // They wait in a poll or receive of up to 100 ms: joins that returned at once would
+                // free the TUN descriptors and buffers under them.
+                assertThat(workers).as("every worker ended before close returned").noneMatch(Thread::isAlive);
+                assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            return null;
+        });
+    }
+
     private static int v4(String a) {
         return ByteBuffer.wrap(Packets.ip(a).getAddress()).getInt();
     }

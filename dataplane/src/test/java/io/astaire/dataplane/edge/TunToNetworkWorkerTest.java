@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.agent.AgentRunner;
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.function.Allocations;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.NameLookup;
@@ -48,6 +49,7 @@ class TunToNetworkWorkerTest {
     private DatagramTransport transport;
     private EdgeTables tables;
     private EdgeStats stats;
+    private HopResolver resolver;
     private TunToNetworkWorker worker;
     private final VirtioNetHeader header = new VirtioNetHeader();
 
@@ -66,7 +68,7 @@ class TunToNetworkWorkerTest {
                 egress: {address: 127.0.0.1:4999}
                 """.formatted(firstHop.getLocalPort());
         NameLookup none = host -> CompletableFuture.failedFuture(new IllegalStateException("no DNS here: " + host));
-        HopResolver resolver = new HopResolver(none, HopResolver.Options.defaults());
+        resolver = new HopResolver(none, HopResolver.Options.defaults());
         tables = EdgeTables.build(EdgeRole.INGRESS, 1, TopologyCodec.parse(topology), resolver);
         resolver.firstAnswers(tables.forwarding().nextHops()).get(5, TimeUnit.SECONDS);
         transport = DatagramTransports.open(DatagramTransports.Kind.AUTO, TransportOptions.defaults(new InetSocketAddress("127.0.0.1", 0)));
@@ -218,6 +220,79 @@ class TunToNetworkWorkerTest {
         }
         assertThat(best).as("bytes allocated cutting and sending 500 super-packets").isZero();
         assertThat(stats.sent()).isPositive();
+    }
+
+    @Test
+    void aBatchIsClassifiedByTheRulesOfTheTablesItRoutesWith() throws Exception {
+        try (DatagramSocket otherHop = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            otherHop.setSoTimeout(5000);
+            // Version 2: the servers' rule now points at another chain (SPI 20), and SPI 10 is gone.
+            EdgeTables v2 = EdgeTables.build(EdgeRole.INGRESS, 2, TopologyCodec.parse("""
+                    functions:
+                      - {name: f2, kind: passthrough, address: 127.0.0.1:%d}
+                    chains:
+                      - {name: api, spi: 20, functions: [f2]}
+                    rules:
+                      - {name: servers, priority: 10, destination: 10.2.0.0/24, chain: api}
+                    ingress: {address: 127.0.0.1:4998}
+                    egress: {address: 127.0.0.1:4999}
+                    """.formatted(otherHop.getLocalPort())), resolver);
+            resolver.firstAnswers(v2.forwarding().nextHops()).get(5, TimeUnit.SECONDS);
+            byte[] udp = Packets.udp4("10.1.0.1", 5000, "10.2.0.5", 53, "which chain".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            ByteBuffer staging = worker.staging();
+            VirtioNetHeader.writeNone(staging, 0);
+            staging.put(VirtioNetHeader.LENGTH, udp);
+            worker.flush(worker.cut(tables, 0, VirtioNetHeader.LENGTH + udp.length));
+            assertThat(nshSpi(receive())).isEqualTo(10);
+
+            // The same flow (cached) in a batch of version 2: its rules, not a stale cache or table.
+            worker.flush(worker.cut(v2, 0, VirtioNetHeader.LENGTH + udp.length));
+            DatagramPacket p = new DatagramPacket(new byte[65536], 65536);
+            otherHop.receive(p);
+            assertThat(nshSpi(Arrays.copyOf(p.getData(), p.getLength()))).isEqualTo(20);
+            assertThat(stats.drops(DropReason.NO_ROUTE)).as("rules and routes of one version never disagree").isZero();
+            assertThat(stats.sentPerSpi()).containsEntry(10, 1L).containsEntry(20, 1L);
+        }
+    }
+
+    @Test
+    void sendsAreCountedBySlotWhenOneInTheMiddleFails() throws Exception {
+        // A first hop the IPv4 socket cannot send to (an IPv6 address), between two that it can.
+        EdgeTables mixed = EdgeTables.build(EdgeRole.INGRESS, 2, TopologyCodec.parse("""
+                functions:
+                  - {name: f1, kind: passthrough, address: 127.0.0.1:%d}
+                  - {name: f6, kind: passthrough, address: "[::1]:9"}
+                chains:
+                  - {name: web, spi: 10, functions: [f1]}
+                  - {name: six, spi: 30, functions: [f6]}
+                rules:
+                  - {name: servers, priority: 10, destination: 10.2.0.0/24, chain: web}
+                  - {name: sixes, priority: 20, destination: 10.3.0.0/24, chain: six}
+                ingress: {address: 127.0.0.1:4998}
+                egress: {address: 127.0.0.1:4999}
+                """.formatted(firstHop.getLocalPort())), resolver);
+        resolver.firstAnswers(mixed.forwarding().nextHops()).get(5, TimeUnit.SECONDS);
+        TunToNetworkWorker three = new TunToNetworkWorker("ingress-tun-3", null, true, transport,
+                new PacketBatch(3, 65535, EdgeNode.HEADROOM), () -> mixed, new Classifier(64), stats.newWorker(), (d, errno) -> { });
+        int n = 0;
+        for (String destination : new String[] {"10.2.0.5", "10.3.0.5", "10.2.0.6"}) {
+            byte[] udp = Packets.udp4("10.1.0.1", 5000, destination, 53, new byte[16]);
+            VirtioNetHeader.writeNone(three.staging(), 0);
+            three.staging().put(VirtioNetHeader.LENGTH, udp);
+            n = three.cut(mixed, n, VirtioNetHeader.LENGTH + udp.length);
+        }
+        assertThat(n).isEqualTo(3);
+        three.flush(n);
+        assertThat(nshSpi(receive())).isEqualTo(10);
+        assertThat(nshSpi(receive())).isEqualTo(10);
+        assertThat(stats.sentPerSpi()).as("the two that left, each under its own SPI").containsEntry(10, 2L).doesNotContainKey(30);
+        assertThat(stats.drops(DropReason.SEND_FAILED)).isEqualTo(1);
+    }
+
+    private static int nshSpi(byte[] datagram) {
+        GpeNshPacket p = new GpeNshPacket();
+        assertThat(p.wrap(ByteBuffer.wrap(datagram), 0, datagram.length)).isEqualTo(WireError.OK);
+        return p.nsh().spi();
     }
 
     /** Puts a virtio_net_hdr (TSO as the kernel writes it, with the given type and size) and the packet into the staging buffer. */
