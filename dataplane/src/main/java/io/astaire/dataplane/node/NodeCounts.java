@@ -18,6 +18,8 @@ final class NodeCounts {
     static final int DATAGRAMS;
     static final int BYTES;
     static final int TRUNCATED;
+    /** Turns of a worker's loop that threw outside any one packet (a receive failing with an unexpected errno). */
+    static final int INTERNAL_ERRORS;
     private static final int[] REASONS = new int[DropReason.values().length];
     private static final int[] MALFORMED = new int[WireError.values().length];
 
@@ -25,6 +27,8 @@ final class NodeCounts {
         CounterLayout.Builder b = CounterLayout.builder();
         DATAGRAMS = b.counter("astaire.sf.datagrams.received", "Datagrams read from the socket");
         BYTES = b.counter("astaire.sf.bytes.received", "Bytes of datagrams read from the socket");
+        INTERNAL_ERRORS = b.counter("astaire.sf.internal.errors",
+                "Turns of a worker's loop that threw outside a packet (a bug, an unexpected errno); the worker went on after a pause");
         TRUNCATED = b.counter(DROPPED, DROPPED_HELP, "reason", DropReason.MALFORMED.label(), "detail", DropReason.DATAGRAM_TRUNCATED);
         java.util.Arrays.fill(REASONS, -1);
         for (DropReason r : DropReason.values()) {

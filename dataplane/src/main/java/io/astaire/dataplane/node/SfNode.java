@@ -167,7 +167,6 @@ public final class SfNode implements AutoCloseable {
         InetSocketAddress bind = listen;
         int headroom = GpeNshPacket.HEADROOM_MD1 + 32;
         InetSocketAddress peer = fixedPeer();
-        int internalError = NodeCounts.reason(DropReason.INTERNAL_ERROR);
         for (int i = 0; i < config.workers; i++) {
             TransportOptions options = TransportOptions.defaults(bind).withReusePort(true)
                     .withOffload(config.offload).withSourcePorts(config.sourcePorts).withPeer(peer);
@@ -181,7 +180,7 @@ public final class SfNode implements AutoCloseable {
                     new PacketBatch(config.batchSize, config.maxDatagram, headroom), resolver);
             workers.add(w);
             // A receive that throws is a turn that failed: counted, logged rate-limited, paused.
-            runners.add(new AgentRunner(w, IdleStrategy.NONE, n -> stripe.add(internalError, n)));
+            runners.add(new AgentRunner(w, IdleStrategy.NONE, n -> stripe.add(NodeCounts.INTERNAL_ERRORS, n)));
         }
         conductor.attach(workers, runners);
         metrics.offload(() -> workers.stream().anyMatch(w -> w.transport().gsoInUse()),
@@ -292,6 +291,11 @@ public final class SfNode implements AutoCloseable {
      */
     public TopologyRejection rejection() {
         return conductor.rejection();
+    }
+
+    /** Turns of the workers' loops that threw outside a packet (counted, logged rate-limited, paused after). */
+    public long internalErrors() {
+        return counters.sum(NodeCounts.INTERNAL_ERRORS);
     }
 
     /** Drops for {@code reason} so far ({@link DropReason#MALFORMED}: every wire error and truncation). */
