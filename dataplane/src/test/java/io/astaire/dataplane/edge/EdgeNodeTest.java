@@ -234,6 +234,21 @@ class EdgeNodeTest {
                 }
                 assertThat(byReason).as("by what the decoder found").isEqualTo(java.util.Map.of(WireError.INNER_TRUNCATED, 1L));
                 assertThat(ingress.stats().sent()).isZero();
+                // /metrics, rendered from the counters' descriptors: the names and labels as before, and the new series.
+                io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
+                        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+                new EdgeMetrics(registry, ingress);
+                String text = registry.scrape();
+                assertThat(text).contains("astaire_edge_dropped_packets_total{reason=\"tun_malformed\",role=\"ingress\"} 1.0")
+                        .contains("astaire_edge_tun_malformed_packets_total{reason=\"inner_truncated\",role=\"ingress\"} 1.0")
+                        .containsPattern("astaire_edge_dropped_packets_total\\{reason=\"no_match\",role=\"ingress\"} \\d")
+                        .contains("astaire_edge_dropped_packets_total{reason=\"vnet_no_room\",role=\"ingress\"} 0.0")
+                        .contains("astaire_edge_wire_errors_total{error=\"bad_version\",role=\"ingress\"} 0.0")
+                        .containsPattern("astaire_edge_tun_read_packets_total\\{role=\"ingress\"} \\d") // and what else the kernel routes here
+                        .contains("astaire_edge_internal_errors_total{role=\"ingress\"} 0.0")
+                        .contains("astaire_topology_rejected_total{reason=\"bad_topology\",role=\"ingress\"} 0.0")
+                        .contains("astaire_topology_rejected_version{role=\"ingress\"} 0.0")
+                        .doesNotContain("reason=\"ttl_expired\"");
             }
             return null;
         });
