@@ -1,7 +1,7 @@
 package io.astaire.dataplane.edge;
 
-import io.astaire.dataplane.tun.TunOffloads;
 import io.astaire.dataplane.counters.CounterMeters;
+import io.astaire.dataplane.tun.TunOffloads;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -2,8 +2,8 @@ package io.astaire.dataplane.edge;
 
 import io.astaire.dataplane.agent.Agent;
 import io.astaire.dataplane.classify.Classifier;
-import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.classify.RuleTable;
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.Endpoint;

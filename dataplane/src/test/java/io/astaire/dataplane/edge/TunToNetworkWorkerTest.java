@@ -2,8 +2,8 @@ package io.astaire.dataplane.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.agent.AgentRunner;
+import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.function.Allocations;
 import io.astaire.dataplane.resolve.HopResolver;
