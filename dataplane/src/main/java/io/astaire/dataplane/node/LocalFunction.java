@@ -19,15 +19,20 @@ public final class LocalFunction {
     final StripedCounters counters;
 
     LocalFunction(String name, String kind, ServiceFunction function, int workers) {
-        this(name, kind, function, new StripedCounters(layout(name, kind), workers));
+        this(name, kind, function, newCounters(name, kind, workers));
     }
 
-    /** A new instance that goes on counting where {@code counters} left off (a reconfigured function). */
+    /** An instance that counts in {@code counters} (where an earlier instance of the same name and kind left off). */
     LocalFunction(String name, String kind, ServiceFunction function, StripedCounters counters) {
         this.name = name;
         this.kind = kind;
         this.function = function;
         this.counters = counters;
+    }
+
+    /** The counters of function {@code name} while it is of {@code kind} (its /metrics series). */
+    static StripedCounters newCounters(String name, String kind, int workers) {
+        return new StripedCounters(layout(name, kind), workers);
     }
 
     private static CounterLayout layout(String name, String kind) {

@@ -2,6 +2,7 @@ package io.astaire.dataplane.node;
 
 import io.astaire.dataplane.agent.AgentRunner;
 import io.astaire.dataplane.config.TopologySource;
+import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.function.ServiceFunction;
@@ -56,6 +57,11 @@ final class NodeConductor {
     // Conductor-private; only this class (under its lock) reads or writes them.
     private final Map<String, FunctionSpec> functionSpecs = new HashMap<>();
     private final Map<String, PathStats> pathStats = new LinkedHashMap<>();
+    /**
+     * A function's counters by name and kind: every instance of that name and kind counts on in
+     * them (one /metrics series however often it is reconfigured, or changes kind and back).
+     */
+    private final Map<String, StripedCounters> functionCounters = new HashMap<>();
     private List<Worker> workers = List.of();
     private List<AgentRunner> runners = List.of();
     private volatile NodeState state;
@@ -134,7 +140,9 @@ final class NodeConductor {
             stopQuietly(spec.name(), f);
             throw e;
         }
-        return new LocalFunction(spec.name(), spec.kind(), f, workerCount);
+        StripedCounters counters = functionCounters.computeIfAbsent(spec.name() + '\u0000' + spec.kind(),
+                k -> LocalFunction.newCounters(spec.name(), spec.kind(), workerCount));
+        return new LocalFunction(spec.name(), spec.kind(), f, counters);
     }
 
     /**
@@ -209,10 +217,6 @@ final class NodeConductor {
                     return;
                 }
                 LocalFunction before = running.get(name);
-                if (spec.kind().equals(before.kind())) {
-                    // same meters (same tags): keep counting in the same stripes
-                    instance = new LocalFunction(name, spec.kind(), instance.function(), before.counters);
-                }
                 fresh.add(instance);
                 replaced.add(before);
                 next.put(name, instance);

@@ -13,9 +13,12 @@ import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -44,7 +47,7 @@ final class NodeMetrics {
 
     private final PrometheusMeterRegistry registry;
     private final Set<String> registeredPaths = new HashSet<>();
-    private final Set<LocalFunction> registeredFunctions = new HashSet<>();
+    private final Map<String, List<StripedCounters>> verdicts = new HashMap<>();
     private final Set<StripedCounters> registeredCounters = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** Micrometer holds a function meter's state weakly: these keep the suppliers alive. */
     private final List<Object> strong = new ArrayList<>();
@@ -90,18 +93,34 @@ final class NodeMetrics {
         CounterMeters.register(registry, stats.counters, Tags.empty());
     }
 
+    /**
+     * Registers a function's counters the first time they are seen. Only the counters are kept
+     * (not the instance: a stopped one must be collectable); the {@code function_verdict} drop
+     * series of a name sums the counters of every kind the function has had.
+     */
     synchronized void function(LocalFunction f) {
-        if (!registeredFunctions.add(f)) {
-            return;
-        }
-        strong.add(f);
         if (!registeredCounters.add(f.counters)) {
             return; // a reconfigured instance of the same kind counts on in the same series
         }
+        strong.add(f.counters);
         CounterMeters.register(registry, f.counters, Tags.empty());
-        FunctionCounter.builder(NodeCounts.DROPPED, f.counters, c -> c.sum(LocalFunction.DROPPED))
-                .description("Packets dropped, by reason (detail: the wire error, or the function)")
-                .tags("reason", DropReason.FUNCTION_VERDICT.label(), "detail", f.name()).register(registry);
+        List<StripedCounters> ofName = verdicts.get(f.name());
+        if (ofName == null) {
+            List<StripedCounters> group = new CopyOnWriteArrayList<>();
+            verdicts.put(f.name(), group);
+            strong.add(group);
+            FunctionCounter.builder(NodeCounts.DROPPED, group, g -> {
+                        long total = 0;
+                        for (StripedCounters c : g) {
+                            total += c.sum(LocalFunction.DROPPED);
+                        }
+                        return total;
+                    })
+                    .description("Packets dropped, by reason (detail: the wire error, or the function)")
+                    .tags("reason", DropReason.FUNCTION_VERDICT.label(), "detail", f.name()).register(registry);
+            ofName = group;
+        }
+        ofName.add(f.counters);
     }
 
     /** The latency histogram as a Prometheus classic histogram, built from the workers' buckets at scrape. */

@@ -211,6 +211,38 @@ class SfNodeUpdateTest {
         assertThat(node.topologyVersion()).isEqualTo(61);
     }
 
+    @Test
+    void aFunctionThatChangesKindAndBackCountsOnInItsSeries() throws Exception {
+        Sink sink = track(new Sink("egress", new InetSocketAddress("127.0.0.1", 0)));
+        int port = SfNodeChainTest.freePort();
+        String yaml = """
+                functions:
+                  - {name: a, kind: %s, address: "127.0.0.1:%d"}
+                chains:
+                  - {name: web, spi: 10, symmetric: false, functions: [a]}
+                egress: {address: "127.0.0.1:%d"}
+                """;
+        FixedTopologySource source = new FixedTopologySource(TopologyCodec.parse(yaml.formatted("drop-port-9", port, sink.address().getPort())));
+        SfNode node = track(SfNode.builder().topology(source, List.of("a")).workers(1)
+                .metricsListen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .functionFactory(TestFunctions::create).start());
+        Generator gen = track(new Generator());
+        byte[] toPort9 = TestPackets.nsh(SPI, 255, 63, TestPackets.udp4(ip("10.0.0.1"), ip("10.20.0.7"), 40000, 9, 100, 1));
+        gen.send(node.localAddress(), toPort9);
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.drops(io.astaire.dataplane.counters.DropReason.FUNCTION_VERDICT) == 1);
+        source.publish(TopologyCodec.parse(yaml.formatted("stamp", port, sink.address().getPort())));
+        gen.send(node.localAddress(), toPort9);
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.received.size() == 1);
+        source.publish(TopologyCodec.parse(yaml.formatted("drop-port-9", port, sink.address().getPort())));
+        gen.send(node.localAddress(), toPort9);
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.drops(io.astaire.dataplane.counters.DropReason.FUNCTION_VERDICT) == 2);
+        String m = Metrics.get(node.metricsAddress(), "/metrics").body();
+        assertThat(Metrics.value(m, "astaire_sf_function_packets_total", "function", "a", "kind", "drop-port-9"))
+                .as("both stints as drop-port-9 in one series").isEqualTo(2);
+        assertThat(Metrics.value(m, "astaire_sf_function_packets_total", "function", "a", "kind", "stamp")).isEqualTo(1);
+        assertThat(Metrics.value(m, "astaire_sf_dropped_packets_total", "reason", "function_verdict", "detail", "a")).isEqualTo(2);
+    }
+
     /** Forty one-function chains with SPIs of their own for {@code round} (so each version brings new paths). */
     private static String manyChains(int port, int egress, int round) {
         StringBuilder yaml = new StringBuilder("""
