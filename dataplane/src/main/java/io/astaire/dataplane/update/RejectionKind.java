@@ -17,13 +17,12 @@ public enum RejectionKind {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** What creating a function instance threw: an unknown kind names the {@code .kind} field. */
+    /**
+     * What creating a function instance threw: an unknown kind names the {@code functions.<name>.kind}
+     * field; anything else the function's configure or start refused is its config.
+     */
     public static RejectionKind ofFunction(RuntimeException e) {
         String m = e.getMessage();
-        if (m != null && m.startsWith("functions.") && m.contains(".kind:")) {
-            return UNKNOWN_KIND;
-        }
-        return e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                || e.getClass().getSimpleName().equals("FunctionConfigException") ? BAD_CONFIG : INTERNAL_ERROR;
+        return m != null && m.startsWith("functions.") && m.contains(".kind:") ? UNKNOWN_KIND : BAD_CONFIG;
     }
 }
