@@ -76,7 +76,8 @@ class WatchTest {
     void nodeStatusReporterShowsUpInTheNodeList() {
         try (RunningController controller = new RunningController(dir.resolve("astaire.db"))) {
             AtomicLong packets = new AtomicLong(5);
-            try (NodeStatusReporter reporter = new NodeStatusReporter(controller.uri(), "sf-acl-0", "sf", List.of("acl"),
+            try (NodeStatusReporter reporter = new NodeStatusReporter(controller.uri(), "sf-acl-0",
+                    controller.nodeSecret.value(), "sf", List.of("acl"),
                     () -> 4, () -> Map.of("acl.packets", packets.get()), Duration.ofMillis(100))) {
                 Http api = new Http(controller.uri(), null);
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
