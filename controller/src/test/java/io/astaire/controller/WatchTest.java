@@ -95,6 +95,30 @@ class WatchTest {
     }
 
     @Test
+    void aNodeLogsTheControllerReachableAgainWithinOneWatchCycleNotAfterAWholePoll() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ControllerTopologySource.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        Duration poll = Duration.ofSeconds(20);
+        try (RunningController controller = new RunningController(dir.resolve("astaire.db"));
+             ControllerTopologySource source = new ControllerTopologySource(controller.uri(), Duration.ofSeconds(10), poll)) {
+            source.current();
+            controller.stop();
+            await().atMost(Duration.ofSeconds(10)).until(() -> lines.list.stream().anyMatch(e -> e.getFormattedMessage().contains("retrying")));
+            Thread.sleep(6_000); // the backoff reaches its 5 s ceiling: the slowest case for the next attempt
+            long restarted = System.nanoTime();
+            controller.start();
+            await().atMost(poll.plusSeconds(5)).until(() -> lines.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("reachable again")));
+            // One cycle (at most the backoff's 5 s ceiling, then an unparked poll); without it, a whole parked poll.
+            assertThat(Duration.ofNanos(System.nanoTime() - restarted)).isLessThan(poll);
+        } finally {
+            log.detachAppender(lines);
+        }
+    }
+
+    @Test
     void aControllerThatIsNotThereFailsCurrentWithAMessage() {
         try (ControllerTopologySource source = new ControllerTopologySource(URI.create("http://127.0.0.1:1"), Duration.ofMillis(500), Duration.ofSeconds(1))) {
             org.assertj.core.api.Assertions.assertThatThrownBy(source::current)
