@@ -167,7 +167,15 @@ final class DescribeCommand implements Callable<Integer> {
                 long applied = n.get("appliedVersion").asLong();
                 line.append(" v").append(applied).append(applied < version ? " (behind)" : "");
             }
+            JsonNode rejected = n.get("rejected");
+            if (rejected != null && rejected.isObject()) {
+                line.append(" (rejected v").append(GetCommand.text(rejected, "version")).append(": ")
+                        .append(GetCommand.text(rejected, "reason")).append(')');
+            }
             line.append(", ").append(GetCommand.ago(GetCommand.text(n, "lastSeen")));
+            if (n.path("stale").asBoolean()) {
+                line.append(" (stale: no report for 3 intervals, counters are old)");
+            }
             Map<String, Long> counters = new TreeMap<>();
             Map<String, Long> own = new TreeMap<>();
             if (n.has("counters")) {

@@ -132,9 +132,10 @@ class ControllerOpsCommandsTest {
     @Test
     void describeShowsEachHopWithItsAddressAndLiveCounters() {
         apply();
-        try (var acl = new NodeStatusReporter(controller.localUri(), "sf-acl-0", "sf", List.of("acl"), () -> 1,
+        String secret = controller.nodeSecret().value();
+        try (var acl = new NodeStatusReporter(controller.localUri(), "sf-acl-0", secret, "sf", List.of("acl"), () -> 1,
                 () -> Map.of("acl.packets", 1234L, "acl.dropped", 5L), Duration.ofMillis(100));
-             var egress = new NodeStatusReporter(controller.localUri(), "egress-0", "egress", List.of(), () -> 1,
+             var egress = new NodeStatusReporter(controller.localUri(), "egress-0", secret, "egress", List.of(), () -> 1,
                      () -> Map.of("delivered", 999L), Duration.ofMillis(100))) {
             await().atMost(Duration.ofSeconds(10)).until(() -> acl.reportsAccepted() > 0 && egress.reportsAccepted() > 0);
 
@@ -154,6 +155,33 @@ class ControllerOpsCommandsTest {
         Run missing = astaire("describe", "chain", "nope", "--controller", url);
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("no chain named 'nope' (chains: web)");
+    }
+
+    @Test
+    void aNodeThatStoppedReportingIsMarkedStaleByDescribeAndGetNodes() {
+        apply();
+        var acl = new NodeStatusReporter(controller.localUri(), "sf-acl-0", controller.nodeSecret().value(), "sf", List.of("acl"),
+                () -> 1, () -> Map.of("acl.packets", 7L), Duration.ofMillis(100));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acl.reportsAccepted() > 0);
+        acl.close();
+        // Three missed 100 ms reports make it stale; the controller's 10 minute expiry keeps it listed.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(astaire("describe", "chain", "web", "--controller", url).out())
+                    .containsPattern("sf-acl-0 v1, \\d+s ago \\(stale: no report for 3 intervals, counters are old\\): acl\\.packets=7");
+            assertThat(astaire("get", "nodes", "--controller", url).out()).containsPattern("sf-acl-0\\s+sf\\s+acl\\s+1\\s+\\d+s ago \\(stale\\)");
+        });
+    }
+
+    @Test
+    void getFunctionsSaysWhichConfigsTheControllerChecked() throws Exception {
+        apply();
+        Path mine = dir.resolve("mine.yaml");
+        Files.writeString(mine, "functions: [{name: guard, kind: ttl-guard, address: \"127.0.0.1:4799\", config: {minTtl: 2}}]\n");
+        Run applied = astaire("apply", "-f", mine.toString(), "--controller", url, "--token", TOKEN);
+        assertThat(applied.exit()).as(applied.err()).isZero();
+        Run r = astaire("get", "functions", "--controller", url);
+        assertThat(r.out()).contains("CONFIG").containsPattern("acl\\s+acl\\s+\\S+\\s+1\\s+checked")
+                .containsPattern("guard\\s+ttl-guard\\s+\\S+\\s+1\\s+unvalidated");
     }
 
     @Test

@@ -1,0 +1,47 @@
+package io.astaire.cli;
+
+import io.astaire.dataplane.config.NodeStatusReporter;
+import io.astaire.model.ControllerProtocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code --node-token-file}: the credential a node reports to the controller with (its own token,
+ * {@code NAME:TOKEN}, or the fleet's node secret), shared by {@code sf}, {@code ingress} and
+ * {@code egress}. Without it, {@code $ASTAIRE_NODE_TOKEN}.
+ */
+final class NodeTokenOption {
+
+    @Option(names = "--node-token-file", paramLabel = "FILE",
+            description = "with --controller: the file holding this node's token (NAME:TOKEN from 'astaire controller "
+                    + "--print-node-token NAME') or the controller's node secret (<db>.node-token); default: $"
+                    + ControllerProtocol.NODE_TOKEN_ENV)
+    Path file;
+
+    /**
+     * The credential, read now (a start-up error names the flag), or null when none is given.
+     *
+     * @throws IllegalArgumentException naming {@code --node-token-file}
+     */
+    String credential() {
+        if (file == null) {
+            return NodeStatusReporter.defaultCredential();
+        }
+        try {
+            String c = Files.readString(file).trim();
+            if (c.isEmpty()) {
+                throw new IllegalArgumentException("--node-token-file " + file + ": is empty");
+            }
+            return c;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--node-token-file " + file + ": cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Makes the credential the one every reporter of this process uses (edges start theirs inside the launcher). */
+    void install() {
+        NodeStatusReporter.useCredential(credential());
+    }
+}
