@@ -363,7 +363,7 @@ class ControllerApiTest {
         assertThat(r.json().get("openapi").asText()).startsWith("3.");
         for (String p : new String[] {"/api/v1/topology", "/api/v1/apply", "/api/v1/functions", "/api/v1/functions/{name}",
                 "/api/v1/chains", "/api/v1/chains/{name}", "/api/v1/rules", "/api/v1/rules/{name}", "/api/v1/settings",
-                "/api/v1/nodes", "/api/v1/nodes/{name}", "/api/v1/nodes/{name}/status"}) {
+                "/api/v1/nodes", "/api/v1/nodes/{name}", "/api/v1/nodes/{name}/status", "/api/v1/function-kinds"}) {
             assertThat(paths.has(p)).as(p).isTrue();
         }
         assertThat(api.get("/api/v1/openapi.yaml").body()).contains("openapi:");
