@@ -13,6 +13,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,7 +83,7 @@ final class GetCommand implements Callable<Integer> {
                 } else {
                     items.add(data);
                 }
-                out.print(render(collection, items, collection.equals("functions") ? validatedKinds(client) : java.util.Set.of()));
+                out.print(render(collection, items, collection.equals("functions") ? validatedKinds(client) : Set.of()));
             }
             out.flush();
             return 0;
@@ -107,8 +109,8 @@ final class GetCommand implements Callable<Integer> {
     }
 
     /** The kinds whose configs the controller checked when they were written; others are stored unvalidated. */
-    private static java.util.Set<String> validatedKinds(ControllerClient client) {
-        java.util.Set<String> kinds = new java.util.TreeSet<>();
+    private static Set<String> validatedKinds(ControllerClient client) {
+        Set<String> kinds = new TreeSet<>();
         JsonNode v = client.get("/api/v1/function-kinds").json().get("validated");
         if (v != null) {
             v.forEach(k -> kinds.add(k.asText()));
@@ -116,7 +118,7 @@ final class GetCommand implements Callable<Integer> {
         return kinds;
     }
 
-    static String render(String collection, List<JsonNode> items, java.util.Set<String> validatedKinds) {
+    static String render(String collection, List<JsonNode> items, Set<String> validatedKinds) {
         List<List<String>> rows = new ArrayList<>();
         List<String> header = switch (collection) {
             case "functions" -> List.of("NAME", "KIND", "ADDRESS", "REPLICAS", "CONFIG");

@@ -220,6 +220,25 @@ class ControllerOpsCommandsTest {
     }
 
     @Test
+    void applyRefusesAFileWithAnAliasOrADuplicateKeyNamingTheField() throws Exception {
+        Path aliased = dir.resolve("aliased.yaml");
+        Files.writeString(aliased, """
+                functions:
+                  - {name: a, kind: counter, address: &addr "127.0.0.1:4791"}
+                  - {name: b, kind: counter, address: *addr}
+                """);
+        Run r = astaire("apply", "-f", aliased.toString(), "--controller", url, "--token", TOKEN);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(aliased.toString(), "functions[1].address", "alias");
+        Path twice = dir.resolve("twice.yaml");
+        Files.writeString(twice, "functions:\n  - name: a\n    kind: counter\n    kind: acl\n    address: \"127.0.0.1:4791\"\n");
+        Run d = astaire("apply", "-f", twice.toString(), "--controller", url, "--token", TOKEN);
+        assertThat(d.exit()).isEqualTo(1);
+        assertThat(d.err()).contains("functions[0].kind", "'kind' is given twice");
+        assertThat(astaire("get", "functions", "--controller", url).out()).contains("no functions");
+    }
+
+    @Test
     void aControllerThatIsDownGetsAClearError() {
         Run r = astaire("get", "chains", "--controller", "http://127.0.0.1:1");
         assertThat(r.exit()).isEqualTo(1);

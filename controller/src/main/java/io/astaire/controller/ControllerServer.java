@@ -3,6 +3,7 @@ package io.astaire.controller;
 import static io.astaire.model.ControllerProtocol.VERSION_HEADER;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.astaire.model.ControllerProtocol;
 import io.astaire.model.ModelException;
 import io.astaire.model.NodeReport;
 import io.astaire.model.TopologyCodec;
@@ -13,6 +14,7 @@ import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -54,7 +56,7 @@ public final class ControllerServer implements AutoCloseable {
         this.registry = registry;
         this.token = token;
         this.nodeSecret = nodeSecret;
-        this.nodes = new NodeRegistry(limits, java.time.Clock.systemUTC());
+        this.nodes = new NodeRegistry(limits, Clock.systemUTC());
         this.openApiYaml = resource("openapi.yaml");
         try {
             this.openApiJson = TopologyCodec.jsonMapper().writerWithDefaultPrettyPrinter()
@@ -197,7 +199,7 @@ public final class ControllerServer implements AutoCloseable {
             return;
         }
         if (ctx.path().startsWith(API + "/nodes/") && ctx.path().endsWith("/status")) {
-            return; // a node's report configures nothing
+            return; // a report carries its node token instead, checked in nodeStatus against the name it reports under
         }
         String bearer = bearer(ctx, "writes need 'Authorization: Bearer <token>': set " + ControllerClient.TOKEN_ENV
                 + " or --token to the controller's write token");
@@ -368,13 +370,16 @@ public final class ControllerServer implements AutoCloseable {
         if (report.role() == null || report.role().isBlank()) {
             throw ApiException.badRequest("role", "is required (ingress, egress or sf)");
         }
+        if (report.reportIntervalMillis() != null && report.reportIntervalMillis() <= 0) {
+            throw ApiException.badRequest("reportIntervalMillis", "must be positive, not " + report.reportIntervalMillis());
+        }
         ctx.json(nodes.report(name, report, ctx.ip()));
     }
 
     /** Before the body is read: a caller without the node's token costs us its headers only. */
     private void authorizeNode(Context ctx, String name) {
         String bearer = bearer(ctx, "status reports need 'Authorization: Bearer <node token>': give the node its token with "
-                + "--node-token-file or " + io.astaire.model.ControllerProtocol.NODE_TOKEN_ENV);
+                + "--node-token-file or " + ControllerProtocol.NODE_TOKEN_ENV);
         if (!nodeSecret.admits(name, bearer)) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"astaire-nodes\", error=\"invalid_token\"");
             throw new ApiException(401, null, "the node token is not node '" + name + "''s: a node reports under its own name, "

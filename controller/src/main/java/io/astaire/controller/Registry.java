@@ -1,6 +1,7 @@
 package io.astaire.controller;
 
 import io.astaire.model.ChainSpec;
+import io.astaire.model.FunctionSpec;
 import io.astaire.model.ModelException;
 import io.astaire.model.RuleSpec;
 import java.util.ArrayList;
@@ -58,7 +59,7 @@ public final class Registry implements AutoCloseable {
     }
 
     /** The function kinds whose configs this registry checks before storing them. */
-    public java.util.Set<String> validatedKinds() {
+    public Set<String> validatedKinds() {
         return configs.kinds();
     }
 
@@ -294,7 +295,7 @@ public final class Registry implements AutoCloseable {
             if (existing != null && existing.spec().equals(spec)) {
                 return new Outcome(kind, name, Action.UNCHANGED);
             }
-            if (spec instanceof io.astaire.model.FunctionSpec f) {
+            if (spec instanceof FunctionSpec f) {
                 configs.check(f, at);
             }
             // The version is stamped when the write commits; -1 marks "this write".

@@ -138,6 +138,9 @@ class NodeReportsTest {
         try (RunningController c = new RunningController(dir.resolve("astaire.db"),
                 new NodeRegistry.Limits(100, expiry, Duration.ofSeconds(10)))) {
             Http node = new Http(c.uri(), c.nodeToken("sf-dead"));
+            Http.Response nonsense = node.post("/api/v1/nodes/sf-dead/status", "{\"role\":\"sf\",\"reportIntervalMillis\":0}");
+            assertThat(nonsense.status()).isEqualTo(400);
+            assertThat(nonsense.json().get("field").asText()).isEqualTo("reportIntervalMillis");
             long sent = System.nanoTime();
             assertThat(node.post("/api/v1/nodes/sf-dead/status", "{\"role\":\"sf\",\"reportIntervalMillis\":100}").status()).isEqualTo(200);
             Http anyone = new Http(c.uri(), null);
