@@ -134,7 +134,7 @@ final class IngressCommand implements Callable<Integer> {
                         workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts);
                 metrics = socketAddress("--metrics-listen", metricsListen);
                 if (source.controller != null) {
-                    nodeToken.install();
+                    nodeToken.install(name);
                 }
             } catch (IllegalArgumentException | UnknownHostException e) {
                 System.err.println(command + ": " + e.getMessage());

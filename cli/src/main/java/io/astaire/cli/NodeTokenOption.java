@@ -2,6 +2,7 @@ package io.astaire.cli;
 
 import io.astaire.dataplane.config.NodeStatusReporter;
 import io.astaire.model.ControllerProtocol;
+import io.astaire.model.NodeToken;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,8 +41,15 @@ final class NodeTokenOption {
         }
     }
 
-    /** Makes the credential the one every reporter of this process uses (edges start theirs inside the launcher). */
-    void install() {
-        NodeStatusReporter.useCredential(credential());
+    /**
+     * Makes the credential the one every reporter of this process uses (edges start theirs inside
+     * the launcher), after checking that it fits {@code name} when the name is known already.
+     */
+    void install(String name) {
+        String c = credential();
+        if (c != null && name != null) {
+            NodeToken.bearerFor(c, name); // a token bound to another name fails here, at start
+        }
+        NodeStatusReporter.useCredential(c);
     }
 }
