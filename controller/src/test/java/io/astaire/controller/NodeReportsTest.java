@@ -61,7 +61,7 @@ class NodeReportsTest {
             String body = report(100);
 
             // Warm up: the JIT, Jetty's threads and buffers reach their working size.
-            assertThat(flood(base, 2_000, body, null)).containsOnlyKeys(401);
+            assertThat(flood(base, 1_000, body, null)).containsOnlyKeys(401);
             long before = rssKib(p.pid());
             Map<Integer, Integer> statuses = flood(base, 10_000, body, null);
             long after = rssKib(p.pid());
@@ -161,7 +161,7 @@ class NodeReportsTest {
     private static Map<Integer, Integer> flood(URI base, int count, String body, String token) throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
-        Semaphore inFlight = new Semaphore(16);
+        Semaphore inFlight = new Semaphore(32);
         List<CompletableFuture<?>> all = new ArrayList<>();
         AtomicInteger failures = new AtomicInteger();
         for (int i = 0; i < count; i++) {
