@@ -173,6 +173,21 @@ class ControllerOpsCommandsTest {
     }
 
     @Test
+    void describeShowsAVersionANodeRejectedBesideBehind() throws Exception {
+        apply();
+        String body = "{\"role\":\"sf\",\"functions\":[\"acl\"],\"appliedVersion\":0,"
+                + "\"rejected\":{\"version\":1,\"reason\":\"functions.acl.config.rules[0].action: is required\"}}";
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/nodes/sf-acl-0/status"))
+                .header("Authorization", "Bearer " + io.astaire.model.NodeToken.derive(controller.nodeSecret().value(), "sf-acl-0"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+        try (var client = java.net.http.HttpClient.newHttpClient()) {
+            assertThat(client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
+        assertThat(astaire("describe", "chain", "web", "--controller", url).out())
+                .contains("sf-acl-0 v0 (behind) (rejected v1: functions.acl.config.rules[0].action: is required), ");
+    }
+
+    @Test
     void getFunctionsSaysWhichConfigsTheControllerChecked() throws Exception {
         apply();
         Path mine = dir.resolve("mine.yaml");
