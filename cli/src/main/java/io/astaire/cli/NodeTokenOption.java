@@ -6,12 +6,15 @@ import io.astaire.model.NodeToken;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import picocli.CommandLine.Option;
 
 /**
  * {@code --node-token-file}: the credential a node reports to the controller with (its own token,
  * {@code NAME:TOKEN}, or the fleet's node secret), shared by {@code sf}, {@code ingress} and
- * {@code egress}. Without it, {@code $ASTAIRE_NODE_TOKEN}.
+ * {@code egress}. Without it, {@code $ASTAIRE_NODE_TOKEN}. The file must be private to its owner.
  */
 final class NodeTokenOption {
 
@@ -31,6 +34,7 @@ final class NodeTokenOption {
             return NodeStatusReporter.defaultCredential();
         }
         try {
+            refuseIfExposed();
             String c = Files.readString(file).trim();
             if (c.isEmpty()) {
                 throw new IllegalArgumentException("--node-token-file " + file + ": is empty");
@@ -38,6 +42,20 @@ final class NodeTokenOption {
             return c;
         } catch (IOException e) {
             throw new IllegalArgumentException("--node-token-file " + file + ": cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** A token others can read may be known already: refused, as the controller refuses its own. */
+    private void refuseIfExposed() throws IOException {
+        Set<PosixFilePermission> mode;
+        try {
+            mode = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return; // not a POSIX file system: the folder's permissions protect it
+        }
+        if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"))) {
+            throw new IllegalArgumentException("--node-token-file " + file + ": is accessible by group or others (mode "
+                    + PosixFilePermissions.toString(mode) + "); run chmod 600 " + file);
         }
     }
 

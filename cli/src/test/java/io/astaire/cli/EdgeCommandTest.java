@@ -59,6 +59,11 @@ class EdgeCommandTest {
     void aNodeTokenBoundToAnotherNameOrAMissingFileStopsTheStart(@TempDir Path dir) throws Exception {
         Path token = dir.resolve("edge-b.token");
         Files.writeString(token, "edge-b:0123abcd\n");
+        Run exposed = run("ingress", "--tun", "t0", "--controller", "http://127.0.0.1:1", "--name", "edge-b",
+                "--node-token-file", token.toString());
+        assertThat(exposed.exit()).isEqualTo(2);
+        assertThat(exposed.err()).contains("--node-token-file", "accessible by group or others", "chmod 600");
+        Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Run other = run("ingress", "--tun", "t0", "--controller", "http://127.0.0.1:1", "--name", "edge-a",
                 "--node-token-file", token.toString());
         assertThat(other.exit()).isEqualTo(2);
