@@ -62,6 +62,15 @@ metadata:
       optional: false
 {{- end -}}
 
+{{- define "astaire.nodeTokenEnv" -}}
+- name: ASTAIRE_NODE_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: astaire-node-token
+      key: token
+      optional: false
+{{- end -}}
+
 {{/* Where nodes get their topology. */}}
 {{- define "astaire.topologyArgs" -}}
 {{- if .Values.controller.nodesFromController }}
@@ -77,7 +86,7 @@ metadata:
 {{- define "astaire.nodeEnv" -}}
 {{- include "astaire.dnsEnv" . }}
 {{- if .Values.controller.nodesFromController }}
-{{ include "astaire.tokenEnv" . }}
+{{ include "astaire.nodeTokenEnv" . }}
 {{- end }}
 {{- end -}}
 

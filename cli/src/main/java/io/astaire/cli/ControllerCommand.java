@@ -2,6 +2,9 @@ package io.astaire.cli;
 
 import io.astaire.controller.ControllerClient;
 import io.astaire.controller.ControllerServer;
+import io.astaire.controller.NodeRegistry;
+import io.astaire.controller.NodeSecret;
+import io.astaire.model.ControllerProtocol;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -19,12 +22,17 @@ import picocli.CommandLine.Model.CommandSpec;
                         + "SQLite file and served as a REST API (JSON) on --listen. Nodes started with "
                         + "--controller URL watch it and apply every change live.%n",
                 "Reads are open; writes need the bearer token. Without --token or ASTAIRE_TOKEN the controller "
-                        + "generates one at first start, prints it once and keeps it beside the database (<db>.token).%n"},
+                        + "generates one at first start, prints it once and keeps it beside the database (<db>.token).%n",
+                "Nodes report their status with a node token derived from the node secret (a second secret: "
+                        + "--node-token-file, else $ASTAIRE_NODE_TOKEN, else <db>.node-token, generated at first start). "
+                        + "Give a node the secret file, or its own token from --print-node-token NAME.%n",
+                "One controller per database: a second one on the same --db exits with 'database in use by pid N'.%n"},
         footer = {"%nExamples:",
                 "  astaire controller                      # ./astaire.db, 0.0.0.0:8080",
                 "  astaire controller --db /var/lib/astaire/astaire.db --listen 127.0.0.1:8080",
                 "  ASTAIRE_TOKEN=s3cret astaire controller",
                 "  export ASTAIRE_TOKEN=$(cat astaire.db.token)",
+                "  astaire controller --print-node-token sf-acl-0 > sf-acl-0.token   # for: astaire sf --node-token-file sf-acl-0.token",
                 "  astaire apply -f examples/chain.yaml",
                 "%nAPI: GET /api/v1/openapi.json describes it; docs/controller.md has more.",
                 "Back up: astaire get topology -o yaml > backup.yaml (restore: apply --prune),",
@@ -47,6 +55,23 @@ final class ControllerCommand implements Callable<Integer> {
                     + ", else generated at first start and kept in <db>.token).")
     String token;
 
+    @Option(names = "--node-token-file", paramLabel = "FILE",
+            description = "The node secret node tokens derive from (default: $" + ControllerProtocol.NODE_TOKEN_ENV
+                    + ", else <db>.node-token, generated at first start). Must be readable by its owner only.")
+    Path nodeTokenFile;
+
+    @Option(names = "--print-node-token", paramLabel = "NAME",
+            description = "Print the token of node NAME (NAME:TOKEN, valid for that name only) and exit.")
+    String printNodeToken;
+
+    @Option(names = "--max-nodes", paramLabel = "N", defaultValue = "10000",
+            description = "How many nodes' status the controller keeps; a new node past it is refused (429) (default: ${DEFAULT-VALUE}).")
+    int maxNodes;
+
+    @Option(names = "--node-expiry", paramLabel = "DURATION", defaultValue = "10m",
+            description = "How long a node that stopped reporting is listed before it is forgotten (default: ${DEFAULT-VALUE}).")
+    String nodeExpiry;
+
     /** Released to stop a controller started from a test; the process stops it with SIGTERM/Ctrl-C. */
     final CountDownLatch stop = new CountDownLatch(1);
 
@@ -62,9 +87,24 @@ final class ControllerCommand implements Callable<Integer> {
             return 2;
         }
         String t = token != null ? token : System.getenv(ControllerClient.TOKEN_ENV);
+        NodeSecret nodeSecret;
+        NodeRegistry.Limits limits;
+        try {
+            nodeSecret = nodeSecret();
+            limits = new NodeRegistry.Limits(maxNodes, SfCommand.duration("--node-expiry", nodeExpiry),
+                    NodeRegistry.Limits.DEFAULT.defaultReportInterval());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            err.println("astaire controller: " + e.getMessage());
+            return 2;
+        }
+        if (printNodeToken != null) {
+            out.println(nodeSecret.tokenFor(printNodeToken));
+            out.flush();
+            return 0;
+        }
         ControllerServer server;
         try {
-            server = ControllerServer.open(db, hostPort[0], Integer.parseInt(hostPort[1]), t);
+            server = ControllerServer.open(db, hostPort[0], Integer.parseInt(hostPort[1]), t, nodeSecret, limits);
         } catch (RuntimeException e) {
             err.println("astaire controller: " + e.getMessage()
                     + (String.valueOf(e.getMessage()).contains("bind") || e.getCause() instanceof java.net.BindException
@@ -84,9 +124,21 @@ final class ControllerCommand implements Callable<Integer> {
         } else {
             out.println("  write token: the one given with --token or $" + ControllerClient.TOKEN_ENV);
         }
+        out.println("  node token: " + (server.nodeSecret().file() != null
+                ? "the secret in " + server.nodeSecret().file() + " (nodes: --node-token-file FILE)"
+                : "the secret given in $" + ControllerProtocol.NODE_TOKEN_ENV));
         out.println("  try: astaire apply -f examples/chain.yaml --controller " + url);
         out.flush();
         return RunUntilStopped.await(stop, "controller-shutdown", server::close);
+    }
+
+    /** The node secret: --node-token-file, else $ASTAIRE_NODE_TOKEN, else the one beside the database. */
+    private NodeSecret nodeSecret() {
+        if (nodeTokenFile != null) {
+            return NodeSecret.fromFile(nodeTokenFile);
+        }
+        String env = System.getenv(ControllerProtocol.NODE_TOKEN_ENV);
+        return env != null && !env.isBlank() ? NodeSecret.given(env) : NodeSecret.besideDatabase(db);
     }
 
     /** {@code host:port}, {@code [v6]:port} or {@code :port} (all interfaces). */

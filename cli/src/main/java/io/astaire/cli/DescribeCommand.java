@@ -3,6 +3,7 @@ package io.astaire.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.astaire.controller.ControllerClient;
 import io.astaire.model.ChainSpec;
+import io.astaire.model.ControllerProtocol;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.ModelException;
 import io.astaire.model.RuleSpec;
@@ -58,7 +59,7 @@ final class DescribeCommand implements Callable<Integer> {
             ControllerClient client = ControllerClient.of(controller, null);
             ControllerClient.Response r = client.get("/api/v1/topology");
             Topology topology = TopologyCodec.parse(r.body());
-            long version = Long.parseLong(r.header("X-Astaire-Version"));
+            long version = Long.parseLong(r.header(ControllerProtocol.VERSION_HEADER));
             ChainSpec chain = topology.chain(name);
             if (chain == null) {
                 List<String> names = topology.chains().stream().map(ChainSpec::name).toList();
@@ -167,7 +168,15 @@ final class DescribeCommand implements Callable<Integer> {
                 long applied = n.get("appliedVersion").asLong();
                 line.append(" v").append(applied).append(applied < version ? " (behind)" : "");
             }
+            JsonNode rejected = n.get("rejected");
+            if (rejected != null && rejected.isObject()) {
+                line.append(" (rejected v").append(GetCommand.text(rejected, "version")).append(": ")
+                        .append(GetCommand.text(rejected, "reason")).append(')');
+            }
             line.append(", ").append(GetCommand.ago(GetCommand.text(n, "lastSeen")));
+            if (n.path("stale").asBoolean()) {
+                line.append(" (stale: no report for 3 intervals, counters are old)");
+            }
             Map<String, Long> counters = new TreeMap<>();
             Map<String, Long> own = new TreeMap<>();
             if (n.has("counters")) {

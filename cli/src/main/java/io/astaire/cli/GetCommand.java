@@ -13,6 +13,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,7 +83,7 @@ final class GetCommand implements Callable<Integer> {
                 } else {
                     items.add(data);
                 }
-                out.print(render(collection, items));
+                out.print(render(collection, items, collection.equals("functions") ? validatedKinds(client) : Set.of()));
             }
             out.flush();
             return 0;
@@ -106,22 +108,33 @@ final class GetCommand implements Callable<Integer> {
         };
     }
 
-    private static String render(String collection, List<JsonNode> items) {
+    /** The kinds whose configs the controller checked when they were written; others are stored unvalidated. */
+    private static Set<String> validatedKinds(ControllerClient client) {
+        Set<String> kinds = new TreeSet<>();
+        JsonNode v = client.get("/api/v1/function-kinds").json().get("validated");
+        if (v != null) {
+            v.forEach(k -> kinds.add(k.asText()));
+        }
+        return kinds;
+    }
+
+    static String render(String collection, List<JsonNode> items, Set<String> validatedKinds) {
         List<List<String>> rows = new ArrayList<>();
         List<String> header = switch (collection) {
-            case "functions" -> List.of("NAME", "KIND", "ADDRESS", "REPLICAS");
+            case "functions" -> List.of("NAME", "KIND", "ADDRESS", "REPLICAS", "CONFIG");
             case "chains" -> List.of("NAME", "SPI", "SYMMETRIC", "FUNCTIONS");
             case "rules" -> List.of("NAME", "PRIORITY", "PROTOCOL", "SOURCE", "DESTINATION", "SRC-PORTS", "DST-PORTS", "CHAIN");
             default -> List.of("NAME", "ROLE", "FUNCTIONS", "VERSION", "LAST-SEEN", "ADDRESS");
         };
         for (JsonNode n : items) {
             rows.add(switch (collection) {
-                case "functions" -> List.of(text(n, "name"), text(n, "kind"), text(n, "address"), n.has("replicas") ? text(n, "replicas") : "1");
+                case "functions" -> List.of(text(n, "name"), text(n, "kind"), text(n, "address"), n.has("replicas") ? text(n, "replicas") : "1",
+                        validatedKinds.contains(text(n, "kind")) ? "checked" : "unvalidated");
                 case "chains" -> List.of(text(n, "name"), text(n, "spi"), text(n, "symmetric"), join(n.get("functions"), " > "));
                 case "rules" -> List.of(text(n, "name"), text(n, "priority"), text(n, "protocol"), orAny(n, "source"), orAny(n, "destination"),
                         orAny(n, "sourcePorts"), orAny(n, "destinationPorts"), text(n, "chain"));
                 default -> List.of(text(n, "name"), text(n, "role"), join(n.get("functions"), ","), text(n, "appliedVersion"),
-                        ago(text(n, "lastSeen")), text(n, "remoteAddress"));
+                        ago(text(n, "lastSeen")) + (n.path("stale").asBoolean() ? " (stale)" : ""), text(n, "remoteAddress"));
             });
         }
         if (rows.isEmpty()) {

@@ -53,6 +53,9 @@ final class IngressCommand implements Callable<Integer> {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Source source;
 
+        @Mixin
+        NodeTokenOption nodeToken;
+
         @Option(names = "--tun", required = true, paramLabel = "NAME",
                 description = "TUN device to create (or attach to, if it exists), at most 15 characters")
         String tun;
@@ -130,6 +133,9 @@ final class IngressCommand implements Callable<Integer> {
                 config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
                         workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts);
                 metrics = socketAddress("--metrics-listen", metricsListen);
+                if (source.controller != null) {
+                    nodeToken.install(name);
+                }
             } catch (IllegalArgumentException | UnknownHostException e) {
                 System.err.println(command + ": " + e.getMessage());
                 return 2;

@@ -11,6 +11,7 @@ import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.model.HopAddress;
 import io.astaire.model.ModelException;
+import io.astaire.model.NodeToken;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,6 +25,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -128,6 +130,9 @@ final class SfCommand implements Callable<Integer> {
             description = "This node's name in the controller's node list (default: sf-<first function>-<host name>).")
     String name;
 
+    @Mixin
+    NodeTokenOption nodeToken;
+
     @Option(names = "--report-interval", paramLabel = "DURATION", defaultValue = "10s",
             description = "With --controller: how often the node reports its status and counters (default: ${DEFAULT-VALUE}).")
     String reportInterval;
@@ -142,8 +147,15 @@ final class SfCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         SfNode.Builder builder = SfNode.builder();
         TopologySource source = null;
+        String credential = null;
         try {
             configure(builder);
+            if (controller != null) {
+                credential = nodeToken.credential();
+                if (credential != null) {
+                    NodeToken.bearerFor(credential, nodeName()); // a token bound to another name fails here, at start
+                }
+            }
             if (!kinds.isEmpty()) {
                 builder.fixed(kinds, parseHop("--next", next));
             } else {
@@ -174,7 +186,7 @@ final class SfCommand implements Callable<Integer> {
                 + ":" + node.metricsAddress().getPort() + "/metrics"));
         out.flush();
         SfNode running = node;
-        NodeStatusReporter reporter = controller == null ? null : new NodeStatusReporter(controller, nodeName(), "sf",
+        NodeStatusReporter reporter = controller == null ? null : new NodeStatusReporter(controller, nodeName(), credential, "sf",
                 running.functionNames(), running::topologyVersion, running::counterSnapshot, duration("--report-interval", reportInterval));
         return RunUntilStopped.await(stop, "sf-shutdown", () -> {
             if (reporter != null) {

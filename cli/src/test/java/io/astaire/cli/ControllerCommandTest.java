@@ -66,6 +66,35 @@ class ControllerCommandTest {
     }
 
     @Test
+    void aSecondControllerOnTheSameDatabaseExitsNonZeroWhileTheFirstKeepsServing() throws Exception {
+        Path db = dir.resolve("astaire.db");
+        runUntil(db, printed -> {
+            StringWriter err = new StringWriter();
+            CommandLine second = new CommandLine(new ControllerCommand());
+            second.setOut(new PrintWriter(new StringWriter(), true));
+            second.setErr(new PrintWriter(err, true));
+            assertThat(second.execute("--db", db.toString(), "--listen", "127.0.0.1:0")).isEqualTo(1);
+            assertThat(err.toString()).contains("database in use by pid " + ProcessHandle.current().pid());
+            Matcher port = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(printed);
+            assertThat(port.find()).isTrue();
+            var chains = ControllerOpsCommandsTest.astaire("get", "chains", "--controller", "http://127.0.0.1:" + port.group(1));
+            assertThat(chains.exit()).as("the first still serves").isZero();
+        });
+    }
+
+    @Test
+    void printsANodesOwnTokenFromTheNodeSecret() throws Exception {
+        Path db = dir.resolve("astaire.db");
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new ControllerCommand());
+        cli.setOut(new PrintWriter(out, true));
+        assertThat(cli.execute("--db", db.toString(), "--print-node-token", "sf-acl-0")).isZero();
+        String secret = Files.readString(db.resolveSibling("astaire.db.node-token")).trim();
+        assertThat(out.toString().trim()).isEqualTo("sf-acl-0:" + io.astaire.model.NodeToken.derive(secret, "sf-acl-0"));
+        assertThat(Files.getPosixFilePermissions(db.resolveSibling("astaire.db.node-token")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    }
+
+    @Test
     void aBadListenAddressIsNamed() {
         StringWriter err = new StringWriter();
         CommandLine cli = new CommandLine(new ControllerCommand());

@@ -132,9 +132,10 @@ class ControllerOpsCommandsTest {
     @Test
     void describeShowsEachHopWithItsAddressAndLiveCounters() {
         apply();
-        try (var acl = new NodeStatusReporter(controller.localUri(), "sf-acl-0", "sf", List.of("acl"), () -> 1,
+        String secret = controller.nodeSecret().value();
+        try (var acl = new NodeStatusReporter(controller.localUri(), "sf-acl-0", secret, "sf", List.of("acl"), () -> 1,
                 () -> Map.of("acl.packets", 1234L, "acl.dropped", 5L), Duration.ofMillis(100));
-             var egress = new NodeStatusReporter(controller.localUri(), "egress-0", "egress", List.of(), () -> 1,
+             var egress = new NodeStatusReporter(controller.localUri(), "egress-0", secret, "egress", List.of(), () -> 1,
                      () -> Map.of("delivered", 999L), Duration.ofMillis(100))) {
             await().atMost(Duration.ofSeconds(10)).until(() -> acl.reportsAccepted() > 0 && egress.reportsAccepted() > 0);
 
@@ -154,6 +155,48 @@ class ControllerOpsCommandsTest {
         Run missing = astaire("describe", "chain", "nope", "--controller", url);
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("no chain named 'nope' (chains: web)");
+    }
+
+    @Test
+    void aNodeThatStoppedReportingIsMarkedStaleByDescribeAndGetNodes() {
+        apply();
+        var acl = new NodeStatusReporter(controller.localUri(), "sf-acl-0", controller.nodeSecret().value(), "sf", List.of("acl"),
+                () -> 1, () -> Map.of("acl.packets", 7L), Duration.ofMillis(100));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acl.reportsAccepted() > 0);
+        acl.close();
+        // Three missed 100 ms reports make it stale; the controller's 10 minute expiry keeps it listed.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(astaire("describe", "chain", "web", "--controller", url).out())
+                    .containsPattern("sf-acl-0 v1, \\d+s ago \\(stale: no report for 3 intervals, counters are old\\): acl\\.packets=7");
+            assertThat(astaire("get", "nodes", "--controller", url).out()).containsPattern("sf-acl-0\\s+sf\\s+acl\\s+1\\s+\\d+s ago \\(stale\\)");
+        });
+    }
+
+    @Test
+    void describeShowsAVersionANodeRejectedBesideBehind() throws Exception {
+        apply();
+        String body = "{\"role\":\"sf\",\"functions\":[\"acl\"],\"appliedVersion\":0,"
+                + "\"rejected\":{\"version\":1,\"reason\":\"functions.acl.config.rules[0].action: is required\"}}";
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/nodes/sf-acl-0/status"))
+                .header("Authorization", "Bearer " + io.astaire.model.NodeToken.derive(controller.nodeSecret().value(), "sf-acl-0"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+        try (var client = java.net.http.HttpClient.newHttpClient()) {
+            assertThat(client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
+        assertThat(astaire("describe", "chain", "web", "--controller", url).out())
+                .contains("sf-acl-0 v0 (behind) (rejected v1: functions.acl.config.rules[0].action: is required), ");
+    }
+
+    @Test
+    void getFunctionsSaysWhichConfigsTheControllerChecked() throws Exception {
+        apply();
+        Path mine = dir.resolve("mine.yaml");
+        Files.writeString(mine, "functions: [{name: guard, kind: ttl-guard, address: \"127.0.0.1:4799\", config: {minTtl: 2}}]\n");
+        Run applied = astaire("apply", "-f", mine.toString(), "--controller", url, "--token", TOKEN);
+        assertThat(applied.exit()).as(applied.err()).isZero();
+        Run r = astaire("get", "functions", "--controller", url);
+        assertThat(r.out()).contains("CONFIG").containsPattern("acl\\s+acl\\s+\\S+\\s+1\\s+checked")
+                .containsPattern("guard\\s+ttl-guard\\s+\\S+\\s+1\\s+unvalidated");
     }
 
     @Test
@@ -189,6 +232,25 @@ class ControllerOpsCommandsTest {
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains(bad.toString(), "chains[0].spi");
         assertThat(astaire("apply", "-f", dir.resolve("nope.yaml").toString()).err()).contains("no such file");
+    }
+
+    @Test
+    void applyRefusesAFileWithAnAliasOrADuplicateKeyNamingTheField() throws Exception {
+        Path aliased = dir.resolve("aliased.yaml");
+        Files.writeString(aliased, """
+                functions:
+                  - {name: a, kind: counter, address: &addr "127.0.0.1:4791"}
+                  - {name: b, kind: counter, address: *addr}
+                """);
+        Run r = astaire("apply", "-f", aliased.toString(), "--controller", url, "--token", TOKEN);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(aliased.toString(), "functions[1].address", "alias");
+        Path twice = dir.resolve("twice.yaml");
+        Files.writeString(twice, "functions:\n  - name: a\n    kind: counter\n    kind: acl\n    address: \"127.0.0.1:4791\"\n");
+        Run d = astaire("apply", "-f", twice.toString(), "--controller", url, "--token", TOKEN);
+        assertThat(d.exit()).isEqualTo(1);
+        assertThat(d.err()).contains("functions[0].kind", "'kind' is given twice");
+        assertThat(astaire("get", "functions", "--controller", url).out()).contains("no functions");
     }
 
     @Test

@@ -56,6 +56,25 @@ class EdgeCommandTest {
     }
 
     @Test
+    void aNodeTokenBoundToAnotherNameOrAMissingFileStopsTheStart(@TempDir Path dir) throws Exception {
+        Path token = dir.resolve("edge-b.token");
+        Files.writeString(token, "edge-b:0123abcd\n");
+        Run exposed = run("ingress", "--tun", "t0", "--controller", "http://127.0.0.1:1", "--name", "edge-b",
+                "--node-token-file", token.toString());
+        assertThat(exposed.exit()).isEqualTo(2);
+        assertThat(exposed.err()).contains("--node-token-file", "accessible by group or others", "chmod 600");
+        Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Run other = run("ingress", "--tun", "t0", "--controller", "http://127.0.0.1:1", "--name", "edge-a",
+                "--node-token-file", token.toString());
+        assertThat(other.exit()).isEqualTo(2);
+        assertThat(other.err()).contains("bound to node 'edge-b'", "'edge-a'");
+        Run missing = run("egress", "--tun", "t0", "--controller", "http://127.0.0.1:1",
+                "--node-token-file", dir.resolve("nope").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--node-token-file", "cannot be read");
+    }
+
+    @Test
     void badValuesAreNamed(@TempDir Path dir) throws Exception {
         Path topo = dir.resolve("t.yaml");
         Files.writeString(topo, "functions: []\n");

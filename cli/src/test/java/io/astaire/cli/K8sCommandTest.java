@@ -87,9 +87,9 @@ class K8sCommandTest {
         Run r = run("k8s", "render", "-f", EXAMPLE.toString(), "-o", dir.resolve("out").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         try (var files = Files.list(dir.resolve("out"))) {
-            assertThat(files.map(f -> f.getFileName().toString()).toList()).contains("01-serviceaccount-astaire.yaml").hasSize(19);
+            assertThat(files.map(f -> f.getFileName().toString()).toList()).contains("01-serviceaccount-astaire.yaml", "06-secret-astaire-node-token.yaml").hasSize(20);
         }
-        assertThat(r.err()).contains("wrote 19 files");
+        assertThat(r.err()).contains("wrote 20 files");
     }
 
     @Test

@@ -57,9 +57,13 @@ class SfCommandControllerTest {
             cli.setOut(new PrintWriter(out));
             cli.setErr(new PrintWriter(err));
             SfCommand sf = cli.getSubcommands().get("sf").getCommand();
+            Path nodeToken = dir.resolve("sf-a-test.token");
+            Files.writeString(nodeToken, controller.nodeSecret().tokenFor("sf-a-test")); // its own token, NAME:TOKEN
+            Files.setPosixFilePermissions(nodeToken, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cli.execute("sf",
                     "--function", "a", "--controller", url, "--listen", "127.0.0.1:" + port, "--workers", "1",
-                    "--metrics-listen", "none", "--name", "sf-a-test", "--report-interval", "200ms"));
+                    "--metrics-listen", "none", "--name", "sf-a-test", "--report-interval", "200ms",
+                    "--node-token-file", nodeToken.toString()));
             await().atMost(Duration.ofSeconds(30)).until(() -> sf.node != null || exit.isDone());
             assertThat(exit.isDone()).as("sf exited early: " + out + err).isFalse();
 

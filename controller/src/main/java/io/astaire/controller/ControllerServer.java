@@ -1,9 +1,11 @@
 package io.astaire.controller;
 
+import static io.astaire.model.ControllerProtocol.VERSION_HEADER;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.astaire.dataplane.config.ControllerTopologySource;
-import io.astaire.dataplane.config.NodeStatusReporter;
+import io.astaire.model.ControllerProtocol;
 import io.astaire.model.ModelException;
+import io.astaire.model.NodeReport;
 import io.astaire.model.TopologyCodec;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -12,6 +14,7 @@ import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,8 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The controller's REST API (JSON; YAML accepted in request bodies) over a {@link Registry}.
- * Reads are open; writes need {@code Authorization: Bearer <token>}, except node status reports,
- * which change no configuration. See {@code docs/controller.md} and {@code /api/v1/openapi.json}.
+ * Reads are open; writes need {@code Authorization: Bearer <write token>}; a node's status report
+ * needs that node's own token ({@link NodeSecret}), is at most {@link #MAX_REPORT_BYTES} and is
+ * tracked within {@link NodeRegistry.Limits}. See {@code docs/controller.md} and
+ * {@code /api/v1/openapi.json}.
  */
 public final class ControllerServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerServer.class);
@@ -34,17 +39,24 @@ public final class ControllerServer implements AutoCloseable {
     /** Below Jetty's 30 s idle timeout, so a parked long poll is never cut by the server. */
     static final Duration MAX_WATCH = Duration.ofSeconds(25);
     private static final List<Kind> COLLECTIONS = List.of(Kind.FUNCTION, Kind.CHAIN, Kind.RULE);
+    /** A report is a few counters: 64 KiB is a hundred times a real one, and bounds what an authenticated node can make us hold. */
+    static final int MAX_REPORT_BYTES = 64 * 1024;
+    static final int MAX_NODE_NAME = 253;
 
     private final Registry registry;
-    private final NodeRegistry nodes = new NodeRegistry();
+    private final NodeRegistry nodes;
     private final WriteToken token;
+    private final NodeSecret nodeSecret;
     private final Javalin app;
     private final String openApiJson;
     private final String openApiYaml;
 
-    private ControllerServer(Registry registry, WriteToken token, String host, int port) {
+    private ControllerServer(Registry registry, WriteToken token, NodeSecret nodeSecret, NodeRegistry.Limits limits,
+                             String host, int port) {
         this.registry = registry;
         this.token = token;
+        this.nodeSecret = nodeSecret;
+        this.nodes = new NodeRegistry(limits, Clock.systemUTC());
         this.openApiYaml = resource("openapi.yaml");
         try {
             this.openApiJson = TopologyCodec.jsonMapper().writerWithDefaultPrettyPrinter()
@@ -55,9 +67,15 @@ public final class ControllerServer implements AutoCloseable {
         this.app = Javalin.create(cfg -> configure(cfg, host, port));
     }
 
-    /** Starts serving {@code registry} on {@code host:port} (port 0 picks a free one). */
+    /** Starts serving {@code registry} on {@code host:port} (port 0 picks a free one), with a node secret in memory only. */
     public static ControllerServer start(Registry registry, WriteToken token, String host, int port) {
-        ControllerServer server = new ControllerServer(registry, token, host, port);
+        return start(registry, token, NodeSecret.random(), NodeRegistry.Limits.DEFAULT, host, port);
+    }
+
+    /** Starts serving {@code registry} on {@code host:port} (port 0 picks a free one). */
+    public static ControllerServer start(Registry registry, WriteToken token, NodeSecret nodeSecret, NodeRegistry.Limits limits,
+                                         String host, int port) {
+        ControllerServer server = new ControllerServer(registry, token, nodeSecret, limits, host, port);
         server.app.start();
         LOG.info("controller: serving on http://{}:{}{} (database {}, version {})", host, server.port(), API,
                 registry.store().location(), registry.state().version());
@@ -69,10 +87,21 @@ public final class ControllerServer implements AutoCloseable {
      * {@code token} when given, else the one stored beside the database, generated at first start.
      */
     public static ControllerServer open(java.nio.file.Path database, String host, int port, String token) {
-        WriteToken t = token == null || token.isBlank() ? WriteToken.besideDatabase(database) : WriteToken.given(token);
+        return open(database, host, port, token, null, NodeRegistry.Limits.DEFAULT);
+    }
+
+    /**
+     * As {@link #open(java.nio.file.Path, String, int, String)}, with the node secret (null: the one
+     * kept beside the database, generated at first start) and the bounds on node tracking. The
+     * database is locked first, so a second controller on it fails before touching anything.
+     */
+    public static ControllerServer open(java.nio.file.Path database, String host, int port, String token,
+                                        NodeSecret nodeSecret, NodeRegistry.Limits limits) {
         SqliteTopologyStore store = SqliteTopologyStore.open(database);
         try {
-            return start(new Registry(store), t, host, port);
+            WriteToken t = token == null || token.isBlank() ? WriteToken.besideDatabase(database) : WriteToken.given(token);
+            NodeSecret n = nodeSecret != null ? nodeSecret : NodeSecret.besideDatabase(database);
+            return start(new Registry(store), t, n, limits, host, port);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -81,6 +110,11 @@ public final class ControllerServer implements AutoCloseable {
 
     public WriteToken token() {
         return token;
+    }
+
+    /** The secret node tokens derive from. */
+    public NodeSecret nodeSecret() {
+        return nodeSecret;
     }
 
     public int port() {
@@ -114,7 +148,8 @@ public final class ControllerServer implements AutoCloseable {
         r.exception(ModelException.class, (e, ctx) -> error(ctx, 400, e.field(), e.getMessage()));
         r.exception(Exception.class, (e, ctx) -> {
             LOG.error("controller: {} {} failed", ctx.method(), ctx.path(), e);
-            error(ctx, 500, null, "internal error: " + e.getMessage());
+            // The cause stays in the log: it may name files of this host.
+            error(ctx, 500, null, "internal error (the controller logged the cause)");
         });
 
         r.error(404, ctx -> {
@@ -143,6 +178,8 @@ public final class ControllerServer implements AutoCloseable {
         r.get(API + "/settings", ctx -> getItem(ctx, Kind.SETTINGS, Kind.SETTINGS_NAME));
         r.put(API + "/settings", ctx -> putItem(ctx, Kind.SETTINGS, Kind.SETTINGS_NAME));
 
+        r.get(API + "/function-kinds", ctx -> ctx.json(Map.of("validated", registry.validatedKinds())));
+
         r.post(API + "/nodes/{name}/status", this::nodeStatus);
         r.get(API + "/nodes", ctx -> ctx.json(nodes.all()));
         r.get(API + "/nodes/{name}", ctx -> {
@@ -162,18 +199,24 @@ public final class ControllerServer implements AutoCloseable {
             return;
         }
         if (ctx.path().startsWith(API + "/nodes/") && ctx.path().endsWith("/status")) {
-            return; // a node's report configures nothing
+            return; // a report carries its node token instead, checked in nodeStatus against the name it reports under
         }
+        String bearer = bearer(ctx, "writes need 'Authorization: Bearer <token>': set " + ControllerClient.TOKEN_ENV
+                + " or --token to the controller's write token");
+        if (!token.matches(bearer)) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"astaire\", error=\"invalid_token\"");
+            throw new ApiException(401, null, "the bearer token is wrong: use the controller's write token (its operator has it)");
+        }
+    }
+
+    /** The bearer token of the request; 401 with {@code missing} when there is none. Says nothing of where tokens are kept. */
+    private static String bearer(Context ctx, String missing) {
         String auth = ctx.header("Authorization");
-        String where = token.file() == null ? "the token the controller was started with" : "the token in " + token.file();
         if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"astaire\"");
-            throw new ApiException(401, null, "writes need 'Authorization: Bearer <token>': set ASTAIRE_TOKEN or --token to " + where);
+            throw new ApiException(401, null, missing);
         }
-        if (!token.matches(auth.substring(7))) {
-            ctx.header("WWW-Authenticate", "Bearer realm=\"astaire\", error=\"invalid_token\"");
-            throw new ApiException(401, null, "the bearer token is wrong: use " + where);
-        }
+        return auth.substring(7);
     }
 
     // ---- topology and watch ----
@@ -207,14 +250,14 @@ public final class ControllerServer implements AutoCloseable {
                     } else {
                         ctx.status(304);
                         ctx.header("ETag", Item.etag(s.version()));
-                        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(s.version()));
+                        ctx.header(VERSION_HEADER, Long.toString(s.version()));
                     }
                 }));
     }
 
     private void sendTopology(Context ctx, RegistryState s) {
         ctx.header("ETag", Item.etag(s.version()));
-        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(s.version()));
+        ctx.header(VERSION_HEADER, Long.toString(s.version()));
         if (wantsYaml(ctx)) {
             ctx.contentType("application/yaml").result(TopologyCodec.toYaml(s.topology()));
         } else {
@@ -248,7 +291,7 @@ public final class ControllerServer implements AutoCloseable {
         body.put("dryRun", bool(ctx, "dryRun"));
         body.put("items", items);
         ctx.header("ETag", Item.etag(result.version()));
-        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(result.version()));
+        ctx.header(VERSION_HEADER, Long.toString(result.version()));
         ctx.json(body);
     }
 
@@ -259,7 +302,7 @@ public final class ControllerServer implements AutoCloseable {
         for (Item<?> i : registry.state().items(kind).values()) {
             specs.add(i.spec());
         }
-        ctx.header(ControllerTopologySource.VERSION_HEADER, Long.toString(registry.state().version()));
+        ctx.header(VERSION_HEADER, Long.toString(registry.state().version()));
         ctx.json(specs);
     }
 
@@ -319,14 +362,44 @@ public final class ControllerServer implements AutoCloseable {
 
     private void nodeStatus(Context ctx) {
         String name = ctx.pathParam("name");
-        if (name.isBlank() || name.length() > 253) {
-            throw ApiException.badRequest("name", "a node name is 1 to 253 characters");
+        if (name.isBlank() || name.length() > MAX_NODE_NAME) {
+            throw ApiException.badRequest("name", "a node name is 1 to " + MAX_NODE_NAME + " characters");
         }
-        NodeStatusReporter.Report report = TopologyCodec.parse(body(ctx), NodeStatusReporter.Report.class);
+        authorizeNode(ctx, name);
+        NodeReport report = TopologyCodec.parse(reportBody(ctx), NodeReport.class);
         if (report.role() == null || report.role().isBlank()) {
             throw ApiException.badRequest("role", "is required (ingress, egress or sf)");
         }
+        if (report.reportIntervalMillis() != null && report.reportIntervalMillis() <= 0) {
+            throw ApiException.badRequest("reportIntervalMillis", "must be positive, not " + report.reportIntervalMillis());
+        }
         ctx.json(nodes.report(name, report, ctx.ip()));
+    }
+
+    /** Before the body is read: a caller without the node's token costs us its headers only. */
+    private void authorizeNode(Context ctx, String name) {
+        String bearer = bearer(ctx, "status reports need 'Authorization: Bearer <node token>': give the node its token with "
+                + "--node-token-file or " + ControllerProtocol.NODE_TOKEN_ENV);
+        if (!nodeSecret.admits(name, bearer)) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"astaire-nodes\", error=\"invalid_token\"");
+            throw new ApiException(401, null, "the node token is not node '" + name + "''s: a node reports under its own name, "
+                    + "with the token derived from the controller's node secret");
+        }
+    }
+
+    private static String reportBody(Context ctx) {
+        if (ctx.contentLength() > MAX_REPORT_BYTES) {
+            throw tooLarge(ctx.contentLength());
+        }
+        String body = body(ctx);
+        if (body.length() > MAX_REPORT_BYTES) {
+            throw tooLarge(body.length());
+        }
+        return body;
+    }
+
+    private static ApiException tooLarge(long size) {
+        return new ApiException(413, null, "a status report is at most " + MAX_REPORT_BYTES + " bytes, this one " + size);
     }
 
     // ---- helpers ----

@@ -1,6 +1,7 @@
 package io.astaire.controller;
 
 import io.astaire.model.ChainSpec;
+import io.astaire.model.FunctionSpec;
 import io.astaire.model.ModelException;
 import io.astaire.model.RuleSpec;
 import java.util.ArrayList;
@@ -41,13 +42,25 @@ public final class Registry implements AutoCloseable {
     public record WriteResult(long version, List<Outcome> outcomes) {}
 
     private final TopologyStore store;
+    private final FunctionConfigValidator configs;
     private final VersionWatch watch = new VersionWatch();
     private final ReentrantLock writeLock = new ReentrantLock();
     private volatile RegistryState state;
 
     public Registry(TopologyStore store) {
+        this(store, FunctionConfigValidator.load());
+    }
+
+    /** A registry whose writes check function configs with {@code configs}. */
+    public Registry(TopologyStore store, FunctionConfigValidator configs) {
         this.store = store;
+        this.configs = configs;
         this.state = store.load();
+    }
+
+    /** The function kinds whose configs this registry checks before storing them. */
+    public Set<String> validatedKinds() {
+        return configs.kinds();
     }
 
     public RegistryState state() {
@@ -111,7 +124,7 @@ public final class Registry implements AutoCloseable {
      */
     public WriteResult apply(ApplyDocument doc, boolean prune, boolean dryRun, String ifMatch) {
         return write(d -> {
-            if (ifMatch != null && !ifMatch.isBlank() && !ifMatch.trim().replaceFirst("^W/", "").equals(Item.etag(d.version))) {
+            if (!IfMatch.parse(ifMatch).matches(Item.etag(d.version))) {
                 throw new ApiException(412, null, "the topology is at version " + Item.etag(d.version) + ", not " + ifMatch.trim()
                         + ": someone changed it since you read it; GET /api/v1/topology again and retry");
             }
@@ -161,31 +174,23 @@ public final class Registry implements AutoCloseable {
     }
 
     private static void checkPrecondition(Kind kind, String name, Item<?> existing, String ifMatch) {
-        if (ifMatch == null || ifMatch.isBlank()) {
+        IfMatch want = IfMatch.parse(ifMatch);
+        if (want.matches(existing == null ? null : existing.etag())) {
             return;
         }
-        String want = ifMatch.trim();
-        if (want.equals("*")) {
-            if (existing == null) {
-                throw new ApiException(412, null, "If-Match: * but no " + kind.singular() + " named '" + name + "' exists");
-            }
-            return;
+        if (want.any()) {
+            throw new ApiException(412, null, "If-Match: * but no " + kind.singular() + " named '" + name + "' exists");
         }
-        if (want.startsWith("W/")) {
-            want = want.substring(2);
-        }
-        if (existing == null || !want.equals(existing.etag())) {
-            throw new ApiException(412, null, kind.singular() + " '" + name + "' is "
-                    + (existing == null ? "absent" : "at version " + existing.etag())
-                    + ", not " + ifMatch.trim() + ": someone changed it since you read it; GET it again and retry");
-        }
+        throw new ApiException(412, null, kind.singular() + " '" + name + "' is "
+                + (existing == null ? "absent" : "at version " + existing.etag())
+                + ", not " + ifMatch.trim() + ": someone changed it since you read it; GET it again and retry");
     }
 
     private WriteResult write(Function<Draft, List<Outcome>> change, boolean dryRun) {
         writeLock.lock();
         try {
             RegistryState current = state;
-            Draft d = new Draft(current);
+            Draft d = new Draft(current, configs);
             List<Outcome> outcomes = change.apply(d);
             d.checkSpis();
             if (!d.changed()) {
@@ -226,7 +231,10 @@ public final class Registry implements AutoCloseable {
         /** SPIs the write names explicitly: never allocated to another chain of the same write. */
         private final Set<Integer> reserved = new HashSet<>();
 
-        Draft(RegistryState s) {
+        private final FunctionConfigValidator configs;
+
+        Draft(RegistryState s, FunctionConfigValidator configs) {
+            this.configs = configs;
             version = s.version();
             for (Kind k : Kind.values()) {
                 items.put(k, new TreeMap<>(s.items(k)));
@@ -286,6 +294,9 @@ public final class Registry implements AutoCloseable {
             }
             if (existing != null && existing.spec().equals(spec)) {
                 return new Outcome(kind, name, Action.UNCHANGED);
+            }
+            if (spec instanceof FunctionSpec f) {
+                configs.check(f, at);
             }
             // The version is stamped when the write commits; -1 marks "this write".
             items.get(kind).put(name, new Item<>(spec, -1));

@@ -30,13 +30,20 @@ public final class SqliteTopologyStore implements TopologyStore {
 
     private final Path file;
     private final Connection connection;
+    private final DatabaseLock lock;
 
-    private SqliteTopologyStore(Path file, Connection connection) {
+    private SqliteTopologyStore(Path file, Connection connection, DatabaseLock lock) {
         this.file = file;
         this.connection = connection;
+        this.lock = lock;
     }
 
-    /** Opens (creating it and its folder if needed) and migrates the database at {@code file}. */
+    /**
+     * Opens (creating it and its folder if needed) and migrates the database at {@code file},
+     * holding its {@link DatabaseLock} until {@link #close()}.
+     *
+     * @throws IllegalStateException "database in use by pid N" when another controller has it open
+     */
     public static SqliteTopologyStore open(Path file) {
         Path absolute = file.toAbsolutePath().normalize();
         try {
@@ -46,6 +53,16 @@ public final class SqliteTopologyStore implements TopologyStore {
         } catch (IOException e) {
             throw new IllegalStateException("cannot create the folder of the database " + absolute + ": " + e.getMessage(), e);
         }
+        DatabaseLock lock = DatabaseLock.acquire(absolute);
+        try {
+            return open(absolute, lock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static SqliteTopologyStore open(Path absolute, DatabaseLock lock) {
         String url = "jdbc:sqlite:" + absolute;
         try {
             Flyway.configure(SqliteTopologyStore.class.getClassLoader())
@@ -65,7 +82,7 @@ public final class SqliteTopologyStore implements TopologyStore {
                 s.execute("PRAGMA foreign_keys = ON");
             }
             c.setAutoCommit(false);
-            return new SqliteTopologyStore(absolute, c);
+            return new SqliteTopologyStore(absolute, c, lock);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the database " + absolute + ": " + e.getMessage(), e);
         }
@@ -192,6 +209,8 @@ public final class SqliteTopologyStore implements TopologyStore {
             connection.close();
         } catch (SQLException e) {
             // Closing after a failed write: nothing more to lose, the last commit is on disk.
+        } finally {
+            lock.close();
         }
     }
 }

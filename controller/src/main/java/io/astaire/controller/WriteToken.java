@@ -1,17 +1,12 @@
 package io.astaire.controller;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 
 /**
  * The bearer token that guards writes. Given on the command line or in {@code ASTAIRE_TOKEN}, or
- * else generated at first start and kept beside the database ({@code astaire.db.token}, mode 600),
+ * else generated at first start and kept beside the database ({@code astaire.db.token}, mode 600, see {@link SecretFile}),
  * so a restart keeps the token operators and scripts already use.
  */
 public final class WriteToken {
@@ -33,31 +28,13 @@ public final class WriteToken {
         return new WriteToken(value.trim(), null, false);
     }
 
-    /** The token stored beside {@code database}, created (random, 256 bits) when there is none yet. */
+    /**
+     * The token stored beside {@code database}, created (random, 256 bits, mode 600 from the first
+     * byte) when there is none yet; refused when that file is readable by group or others.
+     */
     public static WriteToken besideDatabase(Path database) {
-        Path file = tokenFile(database);
-        try {
-            if (Files.exists(file)) {
-                String stored = Files.readString(file).trim();
-                if (stored.isEmpty()) {
-                    throw new IllegalStateException(file + " is empty: delete it to generate a new token, or pass --token");
-                }
-                return new WriteToken(stored, file, false);
-            }
-            byte[] random = new byte[32];
-            new SecureRandom().nextBytes(random);
-            String token = HexFormat.of().formatHex(random);
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, token + "\n");
-            try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException e) {
-                // Not a POSIX file system: the folder's permissions protect it.
-            }
-            return new WriteToken(token, file, true);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read or create the token file " + file + ": " + e.getMessage(), e);
-        }
+        SecretFile.Secret s = SecretFile.readOrCreate(tokenFile(database), "write token");
+        return new WriteToken(s.value(), s.file(), s.generated());
     }
 
     /** Where a generated token lives for {@code database}: the same name with {@code .token} appended. */
@@ -73,6 +50,11 @@ public final class WriteToken {
     /** The file holding the token, or null when it was given. */
     public Path file() {
         return file;
+    }
+
+    @Override
+    public String toString() {
+        return "WriteToken[" + (file == null ? "given" : file) + "]"; // never the value: this may reach a log
     }
 
     /** True when this start created the token: the one time it is printed. */

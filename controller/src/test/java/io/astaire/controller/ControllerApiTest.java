@@ -283,8 +283,12 @@ class ControllerApiTest {
         assertThat(anonymous.get("/api/v1/functions").status()).isEqualTo(200);
         assertThat(anonymous.get("/api/v1/topology").status()).isEqualTo(200);
         assertThat(anonymous.get("/api/v1/functions").json()).as("the refused writes stored nothing").isEmpty();
-        // A node's status report configures nothing: nodes need no write token.
-        assertThat(anonymous.post("/api/v1/nodes/n1/status", "{\"role\":\"sf\"}").status()).isEqualTo(200);
+        // A node reports with its node token; the write token is not one.
+        assertThat(anonymous.post("/api/v1/nodes/n1/status", "{\"role\":\"sf\"}").status()).isEqualTo(401);
+        assertThat(api.post("/api/v1/nodes/n1/status", "{\"role\":\"sf\"}").status()).isEqualTo(401);
+        assertThat(api.token(controller.nodeToken("n1")).post("/api/v1/nodes/n1/status", "{\"role\":\"sf\"}").status()).isEqualTo(200);
+        assertThat(api.token(controller.nodeToken("n1")).post("/api/v1/functions", fn("acl", 4791)).status())
+                .as("a node token is not a write token").isEqualTo(401);
     }
 
     @Test
@@ -339,7 +343,8 @@ class ControllerApiTest {
 
     @Test
     void nodesReportTheirStatus() {
-        Http.Response r = api.token(null).post("/api/v1/nodes/sf-1/status",
+        Http node = api.token(controller.nodeToken("sf-1"));
+        Http.Response r = node.post("/api/v1/nodes/sf-1/status",
                 "{\"role\":\"sf\",\"functions\":[\"acl\"],\"appliedVersion\":3,\"counters\":{\"acl.packets\":42}}");
         assertThat(r.status()).isEqualTo(200);
         JsonNode nodes = api.get("/api/v1/nodes").json();
@@ -347,7 +352,7 @@ class ControllerApiTest {
         assertThat(nodes.get(0).get("name").asText()).isEqualTo("sf-1");
         assertThat(nodes.get(0).get("counters").get("acl.packets").asLong()).isEqualTo(42);
         assertThat(nodes.get(0).get("lastSeen").asText()).isNotEmpty();
-        assertThat(api.post("/api/v1/nodes/sf-1/status", "{\"functions\":[]}").status()).as("role is required").isEqualTo(400);
+        assertThat(node.post("/api/v1/nodes/sf-1/status", "{\"functions\":[]}").status()).as("role is required").isEqualTo(400);
     }
 
     @Test
@@ -358,7 +363,7 @@ class ControllerApiTest {
         assertThat(r.json().get("openapi").asText()).startsWith("3.");
         for (String p : new String[] {"/api/v1/topology", "/api/v1/apply", "/api/v1/functions", "/api/v1/functions/{name}",
                 "/api/v1/chains", "/api/v1/chains/{name}", "/api/v1/rules", "/api/v1/rules/{name}", "/api/v1/settings",
-                "/api/v1/nodes", "/api/v1/nodes/{name}", "/api/v1/nodes/{name}/status"}) {
+                "/api/v1/nodes", "/api/v1/nodes/{name}", "/api/v1/nodes/{name}/status", "/api/v1/function-kinds"}) {
             assertThat(paths.has(p)).as(p).isTrue();
         }
         assertThat(api.get("/api/v1/openapi.yaml").body()).contains("openapi:");

@@ -76,7 +76,8 @@ class WatchTest {
     void nodeStatusReporterShowsUpInTheNodeList() {
         try (RunningController controller = new RunningController(dir.resolve("astaire.db"))) {
             AtomicLong packets = new AtomicLong(5);
-            try (NodeStatusReporter reporter = new NodeStatusReporter(controller.uri(), "sf-acl-0", "sf", List.of("acl"),
+            try (NodeStatusReporter reporter = new NodeStatusReporter(controller.uri(), "sf-acl-0",
+                    controller.nodeSecret.value(), "sf", List.of("acl"),
                     () -> 4, () -> Map.of("acl.packets", packets.get()), Duration.ofMillis(100))) {
                 Http api = new Http(controller.uri(), null);
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
@@ -90,6 +91,30 @@ class WatchTest {
                 assertThat(node.get("functions").get(0).asText()).isEqualTo("acl");
                 assertThat(reporter.reportsAccepted()).isPositive();
             }
+        }
+    }
+
+    @Test
+    void aNodeLogsTheControllerReachableAgainWithinOneWatchCycleNotAfterAWholePoll() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ControllerTopologySource.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        Duration poll = Duration.ofSeconds(20);
+        try (RunningController controller = new RunningController(dir.resolve("astaire.db"));
+             ControllerTopologySource source = new ControllerTopologySource(controller.uri(), Duration.ofSeconds(10), poll)) {
+            source.current();
+            controller.stop();
+            await().atMost(Duration.ofSeconds(10)).until(() -> lines.list.stream().anyMatch(e -> e.getFormattedMessage().contains("retrying")));
+            Thread.sleep(6_000); // the backoff reaches its 5 s ceiling: the slowest case for the next attempt
+            long restarted = System.nanoTime();
+            controller.start();
+            await().atMost(poll.plusSeconds(5)).until(() -> lines.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("reachable again")));
+            // One cycle (at most the backoff's 5 s ceiling, then an unparked poll); without it, a whole parked poll.
+            assertThat(Duration.ofNanos(System.nanoTime() - restarted)).isLessThan(poll);
+        } finally {
+            log.detachAppender(lines);
         }
     }
 

@@ -26,6 +26,7 @@ import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.astaire.model.ControllerProtocol;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
@@ -85,6 +86,7 @@ public final class ManifestRenderer {
         out.add(chainConfigMap(inCluster));
         if (options.controller()) {
             out.add(controllerToken());
+            out.add(nodeToken());
             out.add(controllerVolumeClaim());
             out.add(controllerService());
             out.add(controllerDeployment());
@@ -165,6 +167,16 @@ public final class ManifestRenderer {
                 .addToData(TOKEN_KEY, Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8))).build();
     }
 
+    /**
+     * The node secret, random per render: every node pod derives its own report token from it
+     * (pod names are known only at run time), and it cannot write configuration, so the nodes never
+     * hold the write token.
+     */
+    private HasMetadata nodeToken() {
+        return new SecretBuilder().withMetadata(meta(NODE_TOKEN, "controller")).withType("Opaque")
+                .addToData(TOKEN_KEY, Base64.getEncoder().encodeToString(randomToken().getBytes(StandardCharsets.UTF_8))).build();
+    }
+
     /** 256 random bits, hex: fresh for every render unless the operator passes a token. */
     static String randomToken() {
         byte[] bytes = new byte[32];
@@ -191,6 +203,7 @@ public final class ManifestRenderer {
         List<String> args = List.of("controller", "--db", DATA_DIR + "/astaire.db", "--listen", "0.0.0.0:" + CONTROLLER_PORT);
         List<EnvVar> env = new ArrayList<>(dnsEnv());
         env.add(tokenEnv());
+        env.add(nodeTokenEnv());
         Container main = new ContainerBuilder().withName("astaire").withImage(options.image()).withArgs(args)
                 .withEnv(env)
                 .withPorts(port("http", CONTROLLER_PORT, "TCP"))
@@ -215,6 +228,11 @@ public final class ManifestRenderer {
     private EnvVar tokenEnv() {
         return new EnvVarBuilder().withName("ASTAIRE_TOKEN").withNewValueFrom()
                 .withNewSecretKeyRef(TOKEN_KEY, CONTROLLER_TOKEN, false).endValueFrom().build();
+    }
+
+    private EnvVar nodeTokenEnv() {
+        return new EnvVarBuilder().withName(ControllerProtocol.NODE_TOKEN_ENV).withNewValueFrom()
+                .withNewSecretKeyRef(TOKEN_KEY, NODE_TOKEN, false).endValueFrom().build();
     }
 
     // ---- functions and edges
@@ -277,7 +295,7 @@ public final class ManifestRenderer {
     private Container nodeContainer(List<String> args, int udpPort, ResourceRequirements resources, SecurityContext security) {
         List<EnvVar> env = new ArrayList<>(dnsEnv());
         if (options.nodesFromController()) {
-            env.add(tokenEnv());
+            env.add(nodeTokenEnv()); // to report status; nodes never get the write token
         }
         return new ContainerBuilder().withName("astaire").withImage(options.image()).withArgs(args)
                 .withEnv(env)

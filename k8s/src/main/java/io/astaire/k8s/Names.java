@@ -8,6 +8,8 @@ public final class Names {
     public static final String CONTROLLER_DATA = "astaire-controller-data";
     public static final String CONTROLLER_TOKEN = "astaire-controller-token";
     public static final String TOKEN_KEY = "token";
+    /** The node secret: nodes derive their report tokens from it; it cannot write configuration. */
+    public static final String NODE_TOKEN = "astaire-node-token";
     public static final String DNSMASQ = "astaire-dnsmasq";
     public static final String CHAIN_CONFIG = "astaire-chain";
     public static final String CHAIN_FILE = "chain.yaml";

@@ -66,7 +66,7 @@ class ManifestRendererTest {
         var objects = byKindAndName(renderAndReparse(Chains.web(), OPTIONS));
         assertThat(objects.keySet()).containsExactlyInAnyOrder(
                 "ServiceAccount/astaire", "Role/astaire", "RoleBinding/astaire", "ConfigMap/astaire-chain",
-                "Secret/astaire-controller-token", "PersistentVolumeClaim/astaire-controller-data",
+                "Secret/astaire-controller-token", "Secret/astaire-node-token", "PersistentVolumeClaim/astaire-controller-data",
                 "Service/astaire-controller", "Deployment/astaire-controller",
                 "Service/acl", "Deployment/acl", "Service/count", "Deployment/count", "Service/nat", "Deployment/nat",
                 "Service/astaire-ingress", "Deployment/astaire-ingress", "Service/astaire-egress", "Deployment/astaire-egress",
@@ -283,7 +283,18 @@ class ManifestRendererTest {
         Deployment acl = (Deployment) byKindAndName(renderAndReparse(Chains.web(), options)).get("Deployment/acl");
         Container c = acl.getSpec().getTemplate().getSpec().getContainers().getFirst();
         assertThat(c.getArgs()).containsSequence("--controller", "http://astaire-controller:8080").doesNotContain("--topology");
-        assertThat(c.getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("ASTAIRE_TOKEN"));
+        assertThat(c.getEnv()).as("a node reports with the node secret and never holds the write token")
+                .anySatisfy(e -> {
+                    assertThat(e.getName()).isEqualTo("ASTAIRE_NODE_TOKEN");
+                    assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("astaire-node-token");
+                })
+                .noneMatch(e -> e.getName().equals("ASTAIRE_TOKEN"));
+        Deployment controller = (Deployment) byKindAndName(renderAndReparse(Chains.web(), options)).get("Deployment/astaire-controller");
+        assertThat(controller.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
+                .anySatisfy(e -> assertThat(e.getName()).isEqualTo("ASTAIRE_NODE_TOKEN"));
+        Secret nodeSecret = (Secret) byKindAndName(renderAndReparse(Chains.web(), options)).get("Secret/astaire-node-token");
+        assertThat(new String(Base64.getDecoder().decode(nodeSecret.getData().get("token")), StandardCharsets.UTF_8))
+                .hasSize(64).isNotEqualTo(token(renderAndReparse(Chains.web(), options)));
         assertThatThrownBy(() -> new RenderOptions("sfc", "astaire", "astaire:1", false, "sfc", "dnsmasq:2", "10.96.0.10",
                 false, true, null, "1Gi", "astaire0", 1450)).hasMessageContaining("--nodes-from-controller");
     }

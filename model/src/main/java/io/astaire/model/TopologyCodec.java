@@ -1,7 +1,11 @@
 package io.astaire.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -14,7 +18,10 @@ import java.nio.file.Path;
 
 /**
  * Reads and writes a {@link Topology} as YAML or JSON (JSON is YAML, so one reader takes both).
- * Unknown fields are errors, so a misspelt key fails at start-up instead of being ignored.
+ * Input is read exactly: unknown fields, duplicate keys and YAML aliases are errors naming the
+ * field ({@link StrictYaml}), and no scalar is coerced into another type ({@code name: 123} is not
+ * the string "123", {@code spi: 1e3} and {@code spi: "10"} are not integers), so what is stored is
+ * what was written or nothing.
  */
 public final class TopologyCodec {
 
@@ -26,9 +33,20 @@ public final class TopologyCodec {
     private TopologyCodec() {}
 
     private static ObjectMapper configure(ObjectMapper mapper) {
-        return mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        for (CoercionInputShape scalar : new CoercionInputShape[] {
+                CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+            mapper.coercionConfigFor(LogicalType.Textual).setCoercion(scalar, CoercionAction.Fail);
+        }
+        for (LogicalType number : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
+            mapper.coercionConfigFor(number).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        }
+        mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        return mapper;
     }
 
     /** A mapper set up like the codec's own, for other documents that embed model types. */
@@ -58,6 +76,7 @@ public final class TopologyCodec {
 
     /** Parses any model document, turning Jackson's and the model's errors into a {@link ModelException}. */
     public static <T> T parse(String yamlOrJson, Class<T> type) {
+        StrictYaml.check(yamlOrJson);
         try {
             T value = YAML.readValue(yamlOrJson, type);
             if (value == null) {

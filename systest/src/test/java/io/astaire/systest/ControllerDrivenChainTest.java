@@ -76,12 +76,15 @@ class ControllerDrivenChainTest {
         awaitOk(fabric, controller, url + "/healthz");
         put(fabric, work, url, topology(true));
 
+        // The node secret the controller generated beside its database: each node derives its own token from it.
+        String nodeToken = work.resolve("astaire.db.node-token").toString();
         List<LabProcess> nodes = new ArrayList<>();
-        nodes.add(chain.startAstaire("sf-acl", "sf1", "sf", "--function", "acl", "--controller", url, "--workers", "1"));
+        nodes.add(chain.startAstaire("sf-acl", "sf1", "sf", "--function", "acl", "--controller", url, "--workers", "1",
+                "--node-token-file", nodeToken));
         nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0",
-                "--name", "edge-in", "--report-interval", "1s"));
+                "--name", "edge-in", "--report-interval", "1s", "--node-token-file", nodeToken));
         nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0",
-                "--name", "edge-out", "--report-interval", "1s"));
+                "--name", "edge-out", "--report-interval", "1s", "--node-token-file", nodeToken));
         for (LabProcess p : nodes) {
             chain.awaitReady(p, 9090, 60);
         }

@@ -151,14 +151,17 @@ public final class DemoRun implements AutoCloseable {
 
         step("starting ingress, acl, count, pass and egress, each an astaire process watching the controller");
         String url = DemoTopology.controllerUrl();
+        // The node secret the controller generated beside its database: each node derives its own token from it.
+        String nodeToken = logDir().resolve("controller.db.node-token").toString();
         List<LabProcess> nodes = new ArrayList<>();
-        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", INGRESS_TUN,
+        nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--node-token-file", nodeToken, "--tun", INGRESS_TUN,
                 "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
         for (DemoTopology.Function f : DemoTopology.FUNCTIONS) {
             nodes.add(chain.startAstaire("sf-" + f.name(), f.role(), "sf", "--function", f.name(), "--controller", url,
+                    "--node-token-file", nodeToken,
                     "--workers", "1", "--report-interval", "2s", "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
         }
-        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", EGRESS_TUN,
+        nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--node-token-file", nodeToken, "--tun", EGRESS_TUN,
                 "--metrics-listen", "0.0.0.0:" + DemoTopology.METRICS_PORT));
         for (LabProcess p : nodes) {
             chain.awaitReady(p, DemoTopology.METRICS_PORT, READY_SECONDS);

@@ -1,5 +1,6 @@
 package io.astaire.dataplane.config;
 
+import io.astaire.model.ControllerProtocol;
 import io.astaire.model.ModelException;
 import io.astaire.model.Topology;
 import io.astaire.model.TopologyCodec;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class ControllerTopologySource implements TopologySource {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerTopologySource.class);
     /** The response header carrying the topology's version (the ETag carries it too). */
-    public static final String VERSION_HEADER = "X-Astaire-Version";
+    public static final String VERSION_HEADER = ControllerProtocol.VERSION_HEADER;
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -102,9 +103,12 @@ public final class ControllerTopologySource implements TopologySource {
         while (running) {
             Versioned have = current;
             long after = have == null ? -1 : have.version();
+            // While the link is down, ask without parking: the first answer then says "reachable again"
+            // at once, not after a whole poll timeout of a controller with nothing new.
+            Duration wait = link == Link.UP ? pollTimeout : Duration.ZERO;
             try {
                 HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/topology?after=" + after
-                                + "&timeout=" + pollTimeout.toMillis() + "ms"))
+                                + "&timeout=" + wait.toMillis() + "ms"))
                         .timeout(pollTimeout.plusSeconds(10))
                         .header("Accept", "application/json")
                         .GET()

@@ -1,7 +1,9 @@
 package io.astaire.dataplane.config;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.astaire.model.ControllerProtocol;
+import io.astaire.model.NodeReport;
+import io.astaire.model.NodeToken;
 import io.astaire.model.TopologyCodec;
 import java.io.IOException;
 import java.net.URI;
@@ -24,28 +26,37 @@ import org.slf4j.LoggerFactory;
  * runs, the topology version it applied and its counters. {@code astaire get nodes} and
  * {@code astaire describe chain} show them. Runs on its own daemon thread, never on the packet
  * path; a controller that is down costs one log line per change of state, not one per attempt.
+ * Each report carries the node's own token ({@link NodeToken}), derived from the credential it is
+ * given (see {@link #useCredential}); the credential never reaches a log.
  */
 public final class NodeStatusReporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeStatusReporter.class);
 
+    /** The credential set by the command line ({@code --node-token-file}); else {@code $ASTAIRE_NODE_TOKEN}. */
+    private static volatile String processCredential;
+
     /**
-     * The body of {@code POST /api/v1/nodes/{name}/status}.
-     *
-     * @param role {@code ingress}, {@code egress} or {@code sf}
-     * @param functions the function names the node runs (empty for ingress and egress)
-     * @param appliedVersion the topology version the node's tables are built from, or null
-     * @param counters the node's counters by name, for example {@code acl.dropped}
+     * Sets the node credential (a node token {@code NAME:TOKEN} or the fleet's node secret) every
+     * reporter of this process uses when not given one: how {@code --node-token-file} reaches
+     * reporters started by launchers that do not pass it.
      */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Report(String role, List<String> functions, Long appliedVersion, Map<String, Long> counters) {
-        public Report {
-            functions = functions == null ? List.of() : List.copyOf(functions);
-            counters = counters == null ? Map.of() : Map.copyOf(counters);
+    public static void useCredential(String credential) {
+        processCredential = credential == null || credential.isBlank() ? null : credential.trim();
+    }
+
+    /** The credential set by {@link #useCredential}, else {@code $ASTAIRE_NODE_TOKEN}, else null. */
+    public static String defaultCredential() {
+        String c = processCredential;
+        if (c != null) {
+            return c;
         }
+        String env = System.getenv(ControllerProtocol.NODE_TOKEN_ENV);
+        return env == null || env.isBlank() ? null : env.trim();
     }
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final URI uri;
+    private final String bearer;
     private final String name;
     private final String role;
     private final List<String> functions;
@@ -66,7 +77,21 @@ public final class NodeStatusReporter implements AutoCloseable {
      */
     public NodeStatusReporter(URI controller, String name, String role, List<String> functions,
                               LongSupplier appliedVersion, Supplier<Map<String, Long>> counters, Duration period) {
+        this(controller, name, defaultCredential(), role, functions, appliedVersion, counters, period);
+    }
+
+    /**
+     * @param credential the node's token ({@code NAME:TOKEN}) or the node secret; null sends none (the controller refuses)
+     * @throws IllegalArgumentException when the credential is a token bound to another name
+     */
+    public NodeStatusReporter(URI controller, String name, String credential, String role, List<String> functions,
+                              LongSupplier appliedVersion, Supplier<Map<String, Long>> counters, Duration period) {
         this.name = Objects.requireNonNull(name, "name");
+        this.bearer = credential == null ? null : NodeToken.bearerFor(credential, name);
+        if (bearer == null) {
+            LOG.warn("node status for {}: no node token (--node-token-file or ${}); the controller will refuse the reports",
+                    name, ControllerProtocol.NODE_TOKEN_ENV);
+        }
         this.role = Objects.requireNonNull(role, "role");
         this.functions = List.copyOf(functions);
         this.appliedVersion = appliedVersion;
@@ -96,13 +121,15 @@ public final class NodeStatusReporter implements AutoCloseable {
     private void reportOnce() {
         try {
             long v = appliedVersion.getAsLong();
-            Report report = new Report(role, functions, v < 0 ? null : v, counters.get());
-            HttpRequest request = HttpRequest.newBuilder(uri)
+            NodeReport report = new NodeReport(role, functions, v < 0 ? null : v, counters.get(), period.toMillis(), null);
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                     .timeout(Duration.ofSeconds(5))
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(TopologyCodec.jsonMapper().writeValueAsString(report)))
-                    .build();
-            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(TopologyCodec.jsonMapper().writeValueAsString(report)));
+            if (bearer != null) {
+                request.header("Authorization", "Bearer " + bearer);
+            }
+            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 == 2) {
                 reports++;
                 if (!lastOk) {
