@@ -9,6 +9,7 @@ import io.astaire.dataplane.node.SfNode;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.TransportOptions;
+import io.astaire.dataplane.update.TopologyRejection;
 import io.astaire.model.HopAddress;
 import io.astaire.model.ModelException;
 import io.astaire.model.NodeToken;
@@ -187,7 +188,8 @@ final class SfCommand implements Callable<Integer> {
         out.flush();
         SfNode running = node;
         NodeStatusReporter reporter = controller == null ? null : new NodeStatusReporter(controller, nodeName(), credential, "sf",
-                running.functionNames(), running::topologyVersion, running::counterSnapshot, duration("--report-interval", reportInterval));
+                running.functionNames(), running::topologyVersion, running::counterSnapshot, duration("--report-interval", reportInterval))
+                .rejection(() -> TopologyRejection.forReport(running.rejection()));
         return RunUntilStopped.await(stop, "sf-shutdown", () -> {
             if (reporter != null) {
                 reporter.close();

@@ -31,7 +31,7 @@ class SfCommandControllerTest {
     Path dir;
 
     @Test
-    void aNodeRunsTheControllersTopologyAndReportsItsCounters() throws Exception {
+    void aNodeRunsTheControllersTopologyAndReportsItsCountersAndWhatItRefused() throws Exception {
         try (ControllerServer controller = ControllerServer.open(dir.resolve("astaire.db"), "127.0.0.1", 0, TOKEN);
              DatagramSocket sink = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
              DatagramSocket gen = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -83,6 +83,22 @@ class SfCommandControllerTest {
                 assertThat(status.appliedVersion()).isNotNull().isPositive();
                 assertThat(status.counters()).containsEntry("forwarded", 1L).containsEntry("a.processed", 1L);
             });
+
+            // A kind the controller cannot check is stored; the node refuses it, keeps forwarding
+            // with the version it runs, and its next report says which version it refused and why.
+            long running = sf.node.topologyVersion();
+            Files.writeString(topology, Files.readString(topology).replace("kind: passthrough", "kind: no-such-kind"));
+            assertThat(SfCommandTest.run("apply", "--controller", url, "--token=" + TOKEN, "-f", topology.toString()).exit()).isZero();
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+                NodeRegistry.NodeStatus status = controller.nodes().get("sf-a-test");
+                assertThat(status.rejected()).isNotNull();
+                assertThat(status.rejected().version()).isGreaterThan(running);
+                assertThat(status.rejected().reason()).contains("no-such-kind");
+                assertThat(status.appliedVersion()).isEqualTo(running);
+            });
+            gen.send(new DatagramPacket(datagram, datagram.length, new InetSocketAddress("127.0.0.1", port)));
+            sink.receive(got);
+            assertThat(new NshHeader().wrap(ByteBuffer.wrap(got.getData(), 0, got.getLength()), 8).si()).isEqualTo(254);
             sf.stop.countDown();
             assertThat(exit.get(10, TimeUnit.SECONDS)).isZero();
         }

@@ -67,6 +67,7 @@ public final class NodeStatusReporter implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean lastOk = true;
     private volatile long reports;
+    private volatile Supplier<NodeReport.Rejected> rejection = () -> null;
 
     /**
      * Starts reporting at once, then every {@code period}.
@@ -102,6 +103,12 @@ public final class NodeStatusReporter implements AutoCloseable {
         this.thread = Thread.ofPlatform().daemon().name("node-status-" + name).start(this::run);
     }
 
+    /** Where each report reads the last topology version the node refused (null while none); read on the reporter's thread. */
+    public NodeStatusReporter rejection(Supplier<NodeReport.Rejected> source) {
+        this.rejection = Objects.requireNonNull(source, "source");
+        return this;
+    }
+
     /** How many reports the controller accepted: for tests and for the node's own metrics. */
     public long reportsAccepted() {
         return reports;
@@ -121,7 +128,7 @@ public final class NodeStatusReporter implements AutoCloseable {
     private void reportOnce() {
         try {
             long v = appliedVersion.getAsLong();
-            NodeReport report = new NodeReport(role, functions, v < 0 ? null : v, counters.get(), period.toMillis(), null);
+            NodeReport report = new NodeReport(role, functions, v < 0 ? null : v, counters.get(), period.toMillis(), rejection.get());
             HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                     .timeout(Duration.ofSeconds(5))
                     .header("Content-Type", "application/json")

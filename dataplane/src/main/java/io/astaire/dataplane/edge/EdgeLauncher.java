@@ -7,6 +7,7 @@ import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.node.OpsServer;
 import io.astaire.dataplane.resolve.HopResolver;
+import io.astaire.dataplane.update.TopologyRejection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
@@ -96,7 +97,8 @@ public final class EdgeLauncher implements AutoCloseable {
                             }
                         });
                         return m;
-                    }, reportInterval);
+                    }, reportInterval)
+                    .rejection(() -> TopologyRejection.forReport(node.rejection()));
         }
         return launcher;
     }
