@@ -47,6 +47,12 @@ final class ControllerCommand implements Callable<Integer> {
                     + ", else generated at first start and kept in <db>.token).")
     String token;
 
+    @Option(names = "--switch-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            description = "How long the edges keep sending by the previous version while a node on a changed path has not "
+                    + "reported the new one; then they switch anyway and the controller logs which nodes it waited for "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String switchTimeout;
+
     /** Released to stop a controller started from a test; the process stops it with SIGTERM/Ctrl-C. */
     final CountDownLatch stop = new CountDownLatch(1);
 
@@ -62,9 +68,17 @@ final class ControllerCommand implements Callable<Integer> {
             return 2;
         }
         String t = token != null ? token : System.getenv(ControllerClient.TOKEN_ENV);
+        java.time.Duration switchAfter;
+        try {
+            switchAfter = SfCommand.duration("--switch-timeout", switchTimeout);
+        } catch (IllegalArgumentException e) {
+            err.println("astaire controller: " + e.getMessage());
+            return 2;
+        }
         ControllerServer server;
         try {
             server = ControllerServer.open(db, hostPort[0], Integer.parseInt(hostPort[1]), t);
+            server.readiness().switchTimeout(switchAfter);
         } catch (RuntimeException e) {
             err.println("astaire controller: " + e.getMessage()
                     + (String.valueOf(e.getMessage()).contains("bind") || e.getCause() instanceof java.net.BindException

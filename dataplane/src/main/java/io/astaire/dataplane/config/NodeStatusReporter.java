@@ -77,6 +77,18 @@ public final class NodeStatusReporter implements AutoCloseable {
         this.thread = Thread.ofPlatform().daemon().name("node-status-" + name).start(this::run);
     }
 
+    /** Released by {@link #reportNow()} to cut the wait between two reports short. */
+    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+
+    /**
+     * Reports at once rather than at the end of the period: called after the node applied a
+     * topology version, so the controller learns it within milliseconds and the edges can switch
+     * to the new paths (make-before-break waits for these reports). Returns immediately.
+     */
+    public void reportNow() {
+        wake.release();
+    }
+
     /** How many reports the controller accepted: for tests and for the node's own metrics. */
     public long reportsAccepted() {
         return reports;
@@ -86,7 +98,8 @@ public final class NodeStatusReporter implements AutoCloseable {
         while (running) {
             reportOnce();
             try {
-                Thread.sleep(period);
+                wake.tryAcquire(period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                wake.drainPermits();
             } catch (InterruptedException e) {
                 return;
             }

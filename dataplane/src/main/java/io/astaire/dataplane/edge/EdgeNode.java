@@ -3,6 +3,8 @@ package io.astaire.dataplane.edge;
 import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.classify.ClassifierTable;
 import io.astaire.dataplane.config.TopologySource;
+import io.astaire.dataplane.forward.DrainTimer;
+import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ResolvedHop;
 import io.astaire.dataplane.transport.DatagramTransport;
@@ -22,6 +24,7 @@ import io.astaire.model.Topology;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -69,10 +72,15 @@ public final class EdgeNode implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean closed;
 
-    private EdgeNode(EdgeConfig config, TopologySource source, HopResolver resolver) {
+    private final Duration drain;
+    private final DrainTimer drainTimer;
+
+    private EdgeNode(EdgeConfig config, TopologySource source, HopResolver resolver, Duration drain) {
         this.config = config;
         this.source = source;
         this.resolver = resolver;
+        this.drain = drain;
+        this.drainTimer = new DrainTimer(config.role().label() + "-drain");
     }
 
     /**
@@ -82,7 +90,15 @@ public final class EdgeNode implements AutoCloseable {
      * @param resolver resolves hop names off the packet path; closed with the edge
      */
     public static EdgeNode start(EdgeConfig config, TopologySource source, HopResolver resolver) {
-        EdgeNode node = new EdgeNode(config, source, resolver);
+        return start(config, source, resolver, ForwardingTable.DEFAULT_DRAIN);
+    }
+
+    /**
+     * @param drain how long routes of a path's previous generation stay for packets still in
+     *     flight after a change (see {@link ForwardingTable})
+     */
+    public static EdgeNode start(EdgeConfig config, TopologySource source, HopResolver resolver, Duration drain) {
+        EdgeNode node = new EdgeNode(config, source, resolver, drain);
         try {
             node.open();
             return node;
@@ -94,7 +110,7 @@ public final class EdgeNode implements AutoCloseable {
 
     private void open() {
         TopologySource.Versioned v = source.current();
-        EdgeTables t = EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
+        EdgeTables t = EdgeTables.build(config.role(), v, null, drain, resolver);
         tables = t;
         classifierTable = new ClassifierTable(t.rules());
         awaitFirstAnswers(t);
@@ -211,22 +227,38 @@ public final class EdgeNode implements AutoCloseable {
         return new InetSocketAddress(InetAddress.ofLiteral("0.0.0.0"), port);
     }
 
-    private void apply(TopologySource.Versioned v) {
+    private synchronized void apply(TopologySource.Versioned v) {
         try {
-            EdgeTables next = EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
+            EdgeTables next = EdgeTables.build(config.role(), v, tables, drain, resolver);
             Set<HopAddress> keep = new HashSet<>();
             for (ResolvedHop h : next.forwarding().nextHops()) {
                 keep.add(h.name());
             }
             tables = next;
             classifierTable.update(next.rules());
+            drainTimer.schedule(next.forwarding().earliestDrainDeadline(), this::removeDrainedRoutes);
             resolver.retainOnly(keep);
-            LOG.info("{} applied topology v{}: {} rules, {} routes", config.role().label(), v.version(),
+            LOG.info("{} applied topology v{}{}: {} rules, {} routes", config.role().label(), v.version(),
+                    v.originPending() ? " (originating v" + v.originVersion() + " until the controller reports v" + v.version() + " ready)" : "",
                     next.rules().size(), next.forwarding().routes().size());
         } catch (RuntimeException e) {
             LOG.error("{}: topology v{} cannot be applied, keeping v{}: {}", config.role().label(), v.version(),
                     tables.version(), e.getMessage());
         }
+    }
+
+    private synchronized void removeDrainedRoutes() {
+        EdgeTables t = tables;
+        if (closed || t == null) {
+            return;
+        }
+        EdgeTables pruned = t.withoutExpired(System.nanoTime());
+        if (pruned != t) {
+            tables = pruned;
+            LOG.info("{}: routes of previous path generations drained; {} still draining", config.role().label(),
+                    pruned.forwarding().retainedRoutes().size());
+        }
+        drainTimer.schedule(pruned.forwarding().earliestDrainDeadline(), this::removeDrainedRoutes);
     }
 
     EdgeTables tables() {
@@ -329,6 +361,7 @@ public final class EdgeNode implements AutoCloseable {
         }
         closed = true;
         ready = false;
+        drainTimer.close();
         tunWorkers.forEach(TunToNetworkWorker::stop);
         netWorkers.forEach(NetworkToTunWorker::stop);
         transports.forEach(DatagramTransport::close);

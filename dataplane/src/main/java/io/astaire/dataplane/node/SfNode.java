@@ -1,6 +1,7 @@
 package io.astaire.dataplane.node;
 
 import io.astaire.dataplane.config.TopologySource;
+import io.astaire.dataplane.forward.DrainTimer;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.function.FunctionConfig;
@@ -69,6 +70,7 @@ public final class SfNode implements AutoCloseable {
     private final Map<String, LocalFunction> functions = new LinkedHashMap<>();
     private final Map<String, FunctionSpec> functionSpecs = new HashMap<>();
     private final Map<String, PathStats> pathStats = new HashMap<>();
+    private final DrainTimer drainTimer = new DrainTimer("astaire-sf-drain");
     private volatile NodeState state;
     private volatile boolean ready;
     private volatile boolean closed;
@@ -180,8 +182,10 @@ public final class SfNode implements AutoCloseable {
     }
 
     private NodeState buildState(long version, Topology topology) {
+        NodeState previous = state;
         ForwardingTable<LocalFunction> table = ForwardingTable.builder(LocalFunction[]::new)
-                .localFunctions(functions).hops(resolver::hop).build(version, topology);
+                .localFunctions(functions).hops(resolver::hop)
+                .retain(previous == null ? null : previous.table, config.drain).build(version, topology);
         List<ServicePath> paths = table.paths();
         PathStats[] stats = new PathStats[paths.size()];
         for (int i = 0; i < stats.length; i++) {
@@ -328,6 +332,7 @@ public final class SfNode implements AutoCloseable {
             throw e;
         }
         state = next;
+        drainTimer.schedule(next.table.earliestDrainDeadline(), this::removeDrainedRoutes);
         Set<HopAddress> used = new HashSet<>();
         next.table.nextHops().forEach(h -> used.add(h.name()));
         resolver.retainOnly(used);
@@ -339,6 +344,21 @@ public final class SfNode implements AutoCloseable {
                 stopQuietly(f);
             });
         }
+    }
+
+    /** The drain timer's call: publishes the table without the routes of old path generations that drained. */
+    private synchronized void removeDrainedRoutes() {
+        NodeState s = state;
+        if (closed || s == null) {
+            return;
+        }
+        ForwardingTable<LocalFunction> pruned = s.table.withoutExpired(System.nanoTime());
+        if (pruned != s.table) {
+            state = new NodeState(pruned, s.pathStats, s.staticStats);
+            LOG.info("topology version {}: routes of previous path generations drained; {} still draining", s.version(),
+                    pruned.retainedRoutes().size());
+        }
+        drainTimer.schedule(pruned.earliestDrainDeadline(), this::removeDrainedRoutes);
     }
 
     /** Waits (bounded) until every worker started a batch with this version, so an old function is no longer in use. */
@@ -411,6 +431,8 @@ public final class SfNode implements AutoCloseable {
             malformed += counters.malformedDrops(e);
         }
         out.put("dropped.malformed", malformed);
+        NodeState now = state;
+        out.put("unknown_generation", now == null ? 0 : now.table.unknownGenerations());
         for (DropReason r : DropReason.values()) {
             if (r != DropReason.MALFORMED) {
                 out.put("dropped." + r.label(), counters.drops(r));
@@ -463,6 +485,7 @@ public final class SfNode implements AutoCloseable {
         }
         closed = true;
         ready = false;
+        drainTimer.close();
         workers.forEach(Worker::stop);
         for (Thread t : threads) {
             try {
@@ -524,6 +547,7 @@ public final class SfNode implements AutoCloseable {
         private HopResolver.Options resolverOptions = HopResolver.Options.defaults();
         private InetSocketAddress dnsServer;
         private Duration firstResolveWait = Duration.ofSeconds(3);
+        private Duration drain = ForwardingTable.DEFAULT_DRAIN;
         private TopologySource topology;
         private boolean closeTopology = true;
         private List<String> functionNames = List.of();
@@ -605,6 +629,18 @@ public final class SfNode implements AutoCloseable {
         /** The DNS server to ask instead of /etc/resolv.conf's. */
         public Builder dnsServer(InetSocketAddress server) {
             this.dnsServer = server;
+            return this;
+        }
+
+        /**
+         * How long routes of a path's previous generation stay after a change, for packets sent
+         * on it before the edges switched (default 30 s; zero: none, a change may drop in-flight packets).
+         */
+        public Builder drain(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("--drain must not be negative, was " + d);
+            }
+            this.drain = d;
             return this;
         }
 
