@@ -58,6 +58,11 @@ public final class UdpProbe {
             for p in ports:
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+                try:
+                    # SO_RCVBUFFORCE (root): the instrument must not be where a busy machine drops datagrams
+                    s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)
+                except OSError:
+                    pass
                 s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
                 s.bind(("0.0.0.0", p))
                 s.setblocking(False)
