@@ -162,6 +162,7 @@ class PathReadinessTest {
             try (ControllerTopologySource edge = ControllerTopologySource.forEdge(controller.uri());
                  ControllerTopologySource node = new ControllerTopologySource(controller.uri(), Duration.ofSeconds(10), Duration.ofSeconds(5))) {
                 assertThat(edge.current().originVersion()).isEqualTo(v1);
+                assertThat(node.current().version()).isEqualTo(v1);
                 BlockingQueue<Versioned> edgeSaw = new LinkedBlockingQueue<>();
                 BlockingQueue<Versioned> nodeSaw = new LinkedBlockingQueue<>();
                 edge.subscribe(edgeSaw::add);
