@@ -105,7 +105,6 @@ public final class EdgeLauncher implements AutoCloseable {
                     }, reportInterval);
             NodeStatusReporter reporter = launcher.reporter;
             source.subscribe(v -> reporter.reportNow()); // the edge's own listener ran first: v is applied
-
         }
         return launcher;
     }
