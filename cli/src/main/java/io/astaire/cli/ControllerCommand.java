@@ -72,6 +72,12 @@ final class ControllerCommand implements Callable<Integer> {
             description = "How long a node that stopped reporting is listed before it is forgotten (default: ${DEFAULT-VALUE}).")
     String nodeExpiry;
 
+    @Option(names = "--switch-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            description = "How long the edges keep sending by the previous version while a node on a changed path has not "
+                    + "reported the new one; then they switch anyway and the controller logs which nodes it waited for "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String switchTimeout;
+
     /** Released to stop a controller started from a test; the process stops it with SIGTERM/Ctrl-C. */
     final CountDownLatch stop = new CountDownLatch(1);
 
@@ -89,7 +95,9 @@ final class ControllerCommand implements Callable<Integer> {
         String t = token != null ? token : System.getenv(ControllerClient.TOKEN_ENV);
         NodeSecret nodeSecret;
         NodeRegistry.Limits limits;
+        java.time.Duration switchAfter;
         try {
+            switchAfter = SfCommand.duration("--switch-timeout", switchTimeout);
             nodeSecret = nodeSecret();
             limits = new NodeRegistry.Limits(maxNodes, SfCommand.duration("--node-expiry", nodeExpiry),
                     NodeRegistry.Limits.DEFAULT.defaultReportInterval());
@@ -105,6 +113,7 @@ final class ControllerCommand implements Callable<Integer> {
         ControllerServer server;
         try {
             server = ControllerServer.open(db, hostPort[0], Integer.parseInt(hostPort[1]), t, nodeSecret, limits);
+            server.readiness().switchTimeout(switchAfter);
         } catch (RuntimeException e) {
             err.println("astaire controller: " + e.getMessage()
                     + (String.valueOf(e.getMessage()).contains("bind") || e.getCause() instanceof java.net.BindException

@@ -115,12 +115,19 @@ final class IngressCommand implements Callable<Integer> {
                         + "1 sends from one port (default ${DEFAULT-VALUE})")
         int sourcePorts;
 
+        @Option(names = "--drain", paramLabel = "DURATION", defaultValue = "30s",
+                description = "After a change, how long the edge keeps delivering packets sent on a path's previous version "
+                        + "(make-before-break; 0s keeps none) (default: ${DEFAULT-VALUE}).")
+        String drain;
+
         int run(EdgeRole role) {
             String command = "astaire " + role.label();
             EdgeConfig config;
             InetSocketAddress metrics;
             Duration interval;
+            Duration drainTime;
             try {
+                drainTime = SfCommand.duration("--drain", drain);
                 interval = SfCommand.duration("--report-interval", reportInterval);
                 if (interval.isZero() || interval.isNegative()) {
                     throw new IllegalArgumentException("--report-interval must be positive");
@@ -142,7 +149,7 @@ final class IngressCommand implements Callable<Integer> {
             }
             try {
                 EdgeLauncher launcher = EdgeLauncher.start(config,
-                        EdgeLauncher.topologySource(source.topology, source.controller), metrics, name, interval);
+                        EdgeLauncher.topologySource(source.topology, source.controller), metrics, name, interval, drainTime);
                 launcher.runUntilShutdown();
                 return 0;
             } catch (ModelException e) {

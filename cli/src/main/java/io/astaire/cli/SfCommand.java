@@ -127,6 +127,11 @@ final class SfCommand implements Callable<Integer> {
             description = "How long a replica that answered ICMP unreachable gets no flows (default: ${DEFAULT-VALUE}).")
     String holdDown;
 
+    @Option(names = "--drain", paramLabel = "DURATION", defaultValue = "30s",
+            description = "After a change, how long this node keeps routing packets sent on a path's previous version "
+                    + "(make-before-break: no packet in flight is lost; 0s keeps none) (default: ${DEFAULT-VALUE}).")
+    String drain;
+
     @Option(names = "--name", paramLabel = "NAME",
             description = "This node's name in the controller's node list (default: sf-<first function>-<host name>).")
     String name;
@@ -190,6 +195,9 @@ final class SfCommand implements Callable<Integer> {
         NodeStatusReporter reporter = controller == null ? null : new NodeStatusReporter(controller, nodeName(), credential, "sf",
                 running.functionNames(), running::topologyVersion, running::counterSnapshot, duration("--report-interval", reportInterval))
                 .rejection(() -> TopologyRejection.forReport(running.rejection()));
+        if (reporter != null) {
+            source.subscribe(v -> reporter.reportNow()); // after the node's own listener: it has applied v by now
+        }
         return RunUntilStopped.await(stop, "sf-shutdown", () -> {
             if (reporter != null) {
                 reporter.close();
@@ -212,6 +220,7 @@ final class SfCommand implements Callable<Integer> {
     }
 
     private void configure(SfNode.Builder b) {
+        b.drain(duration("--drain", drain));
         boolean fixed = !kinds.isEmpty() || next != null;
         if (fixed) {
             if (kinds.isEmpty()) {

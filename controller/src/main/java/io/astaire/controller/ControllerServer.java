@@ -45,6 +45,8 @@ public final class ControllerServer implements AutoCloseable {
 
     private final Registry registry;
     private final NodeRegistry nodes;
+    private final PathReadiness readiness;
+    private volatile boolean closing;
     private final WriteToken token;
     private final NodeSecret nodeSecret;
     private final Javalin app;
@@ -57,6 +59,7 @@ public final class ControllerServer implements AutoCloseable {
         this.token = token;
         this.nodeSecret = nodeSecret;
         this.nodes = new NodeRegistry(limits, Clock.systemUTC());
+        this.readiness = new PathReadiness(registry, nodes);
         this.openApiYaml = resource("openapi.yaml");
         try {
             this.openApiJson = TopologyCodec.jsonMapper().writerWithDefaultPrettyPrinter()
@@ -134,6 +137,11 @@ public final class ControllerServer implements AutoCloseable {
         return nodes;
     }
 
+    /** Whether the current version is ready for the edges (make-before-break); set its switch timeout here. */
+    public PathReadiness readiness() {
+        return readiness;
+    }
+
     private void configure(JavalinConfig cfg, String host, int port) {
         cfg.jetty.host = host;
         cfg.jetty.port = port;
@@ -164,6 +172,7 @@ public final class ControllerServer implements AutoCloseable {
         r.get(API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));
 
         r.get(API + "/topology", this::getTopology);
+        r.get(API + "/topology/readiness", ctx -> ctx.json(readiness.status()));
         r.put(API + "/topology", ctx -> apply(ctx, true));
         r.post(API + "/apply", ctx -> apply(ctx, bool(ctx, "prune")));
 
@@ -234,30 +243,71 @@ public final class ControllerServer implements AutoCloseable {
             throw ApiException.badRequest("after", "'" + afterParam + "' is not a version number");
         }
         Duration timeout = duration(ctx.queryParam("timeout"), MAX_WATCH);
-        // Take the future before re-reading the version: a write in between then completes it.
+        WatchCondition condition = WatchCondition.of(after, bool(ctx, "ready"), longParam(ctx, "readyAfter"));
+        ctx.future(() -> awaitChange(condition, System.nanoTime() + timeout.toNanos()).thenAccept(s -> {
+            if (s != null) {
+                sendTopology(ctx, s);
+            } else {
+                RegistryState now = registry.state();
+                ctx.status(304);
+                ctx.header("ETag", Item.etag(now.version()));
+                ctx.header(VERSION_HEADER, Long.toString(now.version()));
+                ctx.header(ControllerProtocol.READY_VERSION_HEADER, Long.toString(readiness.readyVersion()));
+            }
+        }));
+    }
+
+    /**
+     * What a long poll waits for: a version other than {@code after} (the nodes' watch); with
+     * {@code ready}, one that is also ready; with {@code readyAfter}, that or a ready version other
+     * than {@code readyAfter} (the edges' watch, which follows both).
+     */
+    private record WatchCondition(long after, boolean ready, Long readyAfter) {
+        static WatchCondition of(long after, boolean ready, Long readyAfter) {
+            return new WatchCondition(after, ready, readyAfter);
+        }
+
+        boolean holds(long version, long readyVersion) {
+            boolean moved = version != after && (!ready || readyVersion >= version);
+            return moved || (readyAfter != null && readyVersion != readyAfter);
+        }
+    }
+
+    /** Completes with the state once {@code c} holds, or null at the deadline; parks no thread. */
+    private CompletableFuture<RegistryState> awaitChange(WatchCondition c, long deadlineNanos) {
+        if (closing) {
+            return CompletableFuture.completedFuture(null);
+        }
+        // Take the future before re-reading: a write (or a readiness change) in between completes it.
         CompletableFuture<Long> next = registry.watch().next();
         RegistryState now = registry.state();
-        if (now.version() != after) {
-            sendTopology(ctx, now);
-            return;
+        if (c.holds(now.version(), readiness.readyVersion())) {
+            return CompletableFuture.completedFuture(now);
         }
-        ctx.future(() -> next.copy()
-                .completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .thenAccept(v -> {
-                    RegistryState s = registry.state();
-                    if (s.version() != after) {
-                        sendTopology(ctx, s);
-                    } else {
-                        ctx.status(304);
-                        ctx.header("ETag", Item.etag(s.version()));
-                        ctx.header(VERSION_HEADER, Long.toString(s.version()));
-                    }
-                }));
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return next.copy().completeOnTimeout(null, left, TimeUnit.NANOSECONDS)
+                .thenCompose(v -> v == null ? CompletableFuture.completedFuture(null) : awaitChange(c, deadlineNanos));
+    }
+
+    private static Long longParam(Context ctx, String name) {
+        String text = ctx.queryParam(name);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest(name, "'" + text + "' is not a version number");
+        }
     }
 
     private void sendTopology(Context ctx, RegistryState s) {
         ctx.header("ETag", Item.etag(s.version()));
         ctx.header(VERSION_HEADER, Long.toString(s.version()));
+        ctx.header(ControllerProtocol.READY_VERSION_HEADER, Long.toString(readiness.readyVersion()));
         if (wantsYaml(ctx)) {
             ctx.contentType("application/yaml").result(TopologyCodec.toYaml(s.topology()));
         } else {
@@ -374,6 +424,7 @@ public final class ControllerServer implements AutoCloseable {
             throw ApiException.badRequest("reportIntervalMillis", "must be positive, not " + report.reportIntervalMillis());
         }
         ctx.json(nodes.report(name, report, ctx.ip()));
+        readiness.evaluate();
     }
 
     /** Before the body is read: a caller without the node's token costs us its headers only. */
@@ -481,6 +532,8 @@ public final class ControllerServer implements AutoCloseable {
     /** Stops serving, answers parked watchers, and closes the database. */
     @Override
     public void close() {
+        closing = true;
+        readiness.close();
         registry.watch().publish(registry.state().version());
         app.stop();
         registry.close();

@@ -243,6 +243,26 @@ public final class NshHeader {
         return this;
     }
 
+    /**
+     * MD type 1 context word 3 is Astaire's: the generation of the path the packet was sent on
+     * (a fingerprint, see {@code ServicePath.generation()}), 0 for "unversioned". Functions own
+     * words 0-2 only. An MD type 2 header has no such word: its generation is 0.
+     */
+    public static final int PATH_GENERATION_WORD = 3;
+
+    /** The path generation this packet carries, 0 when none (MD type 2, or a sender that does not stamp). */
+    public int pathGeneration() {
+        return mdType() == MD_TYPE_1 ? buffer.getInt(offset + BASE_LENGTH + 4 * PATH_GENERATION_WORD) : 0;
+    }
+
+    /** Stamps the path generation (MD type 1 only; a no-op on MD type 2, which has no fixed context). */
+    public NshHeader pathGeneration(int generation) {
+        if (mdType() == MD_TYPE_1) {
+            buffer.putInt(offset + BASE_LENGTH + 4 * PATH_GENERATION_WORD, generation);
+        }
+        return this;
+    }
+
     private int md1WordOffset(int word) {
         if (word < 0 || word > 3) {
             throw new IndexOutOfBoundsException("MD type 1 context word " + word + " (0..3)");

@@ -34,6 +34,25 @@ class NshHeaderTest {
     }
 
     @Test
+    void pathGenerationIsContextWord3OfMd1AndZeroForMd2() {
+        ByteBuffer buf = ByteBuffer.allocate(40);
+        nsh.wrap(buf, 4).writeMd1(0x000010, 0xFF, 63, NshHeader.NEXT_PROTOCOL_IPV4);
+        assertThat(nsh.pathGeneration()).isZero();
+        nsh.pathGeneration(0xCAFEF00D);
+        assertThat(hex(buf, 4, 24)).isEqualTo("0fc60101" + "000010ff" + "00".repeat(12) + "cafef00d");
+        assertThat(nsh.md1Context(3)).isEqualTo(0xCAFEF00D);
+        assertThat(nsh.pathGeneration()).isEqualTo(0xCAFEF00D);
+
+        ByteBuffer md2 = ByteBuffer.allocate(40);
+        nsh.wrap(md2, 0).writeMd2(0x000010, 0xFF, 63, NshHeader.NEXT_PROTOCOL_IPV4);
+        nsh.appendTlvInt(0x0101, 1, 7);
+        String before = hex(md2, 0, 16);
+        nsh.pathGeneration(0x12345678); // no fixed context to stamp: must not touch the TLV
+        assertThat(hex(md2, 0, 16)).isEqualTo(before);
+        assertThat(nsh.pathGeneration()).isZero();
+    }
+
+    @Test
     void readsAHandMadeHeader() {
         // ver 0, O 1, TTL 0b000001 (split: 0000 / 01), length 6, MD 1, next IPv6, SPI 1, SI 7
         ByteBuffer buf = fromHex("20460102 00000107 00000001 00000002 00000003 ffffffff");

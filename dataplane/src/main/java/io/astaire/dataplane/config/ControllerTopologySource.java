@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -31,6 +32,10 @@ public final class ControllerTopologySource implements TopologySource {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerTopologySource.class);
     /** The response header carrying the topology's version (the ETag carries it too). */
     public static final String VERSION_HEADER = ControllerProtocol.VERSION_HEADER;
+    /** The response header carrying the newest version that is ready on every hop (make-before-break). */
+    public static final String READY_VERSION_HEADER = ControllerProtocol.READY_VERSION_HEADER;
+    /** Topologies of recent versions, so an edge can originate by a ready version older than the newest. */
+    private static final int HISTORY = 16;
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -41,11 +46,13 @@ public final class ControllerTopologySource implements TopologySource {
     private final Duration pollTimeout;
     private final HttpClient client;
     /** A listener and the last version it has seen, so none gets a version twice or one it read from current(). */
-    private record Subscriber(Consumer<Versioned> listener, AtomicLong seen) {}
+    private record Subscriber(Consumer<Versioned> listener, AtomicLong seen, AtomicLong seenOrigin) {}
 
     private final List<Subscriber> listeners = new CopyOnWriteArrayList<>();
     private final CountDownLatch first = new CountDownLatch(1);
     private final Thread thread;
+    private final boolean followReadiness;
+    private final java.util.LinkedHashMap<Long, Topology> history = new java.util.LinkedHashMap<>();
     private volatile Versioned current;
     private volatile boolean running = true;
     private volatile String lastProblem = "no answer yet";
@@ -62,6 +69,22 @@ public final class ControllerTopologySource implements TopologySource {
      * @param pollTimeout how long one long poll waits on the controller for a change
      */
     public ControllerTopologySource(URI controller, Duration firstWait, Duration pollTimeout) {
+        this(controller, firstWait, pollTimeout, false);
+    }
+
+    /**
+     * An edge's watch: every version as it comes (for the paths the edge terminates), and as
+     * {@link Versioned#origin()} the newest version the controller reports ready on every hop (for
+     * the paths it originates and the classifier). A controller without readiness (no
+     * {@value #READY_VERSION_HEADER} header) makes every version ready at once.
+     */
+    public static ControllerTopologySource forEdge(URI controller) {
+        return new ControllerTopologySource(controller, Duration.ofSeconds(60), Duration.ofSeconds(20), true);
+    }
+
+    /** @param followReadiness whether {@link Versioned#origin()} follows the controller's ready version (edges) */
+    public ControllerTopologySource(URI controller, Duration firstWait, Duration pollTimeout, boolean followReadiness) {
+        this.followReadiness = followReadiness;
         String b = Objects.requireNonNull(controller, "controller").toString().replaceAll("/+$", "");
         if (!b.startsWith("http://") && !b.startsWith("https://")) {
             throw new IllegalArgumentException("--controller: '" + controller + "' is not an http:// or https:// URL");
@@ -95,7 +118,8 @@ public final class ControllerTopologySource implements TopologySource {
     @Override
     public void subscribe(Consumer<Versioned> listener) {
         Versioned have = current;
-        listeners.add(new Subscriber(Objects.requireNonNull(listener), new AtomicLong(have == null ? Long.MIN_VALUE : have.version())));
+        listeners.add(new Subscriber(Objects.requireNonNull(listener), new AtomicLong(have == null ? Long.MIN_VALUE : have.version()),
+                new AtomicLong(have == null ? Long.MIN_VALUE : have.originVersion())));
     }
 
     private void run() {
@@ -107,8 +131,9 @@ public final class ControllerTopologySource implements TopologySource {
             // at once, not after a whole poll timeout of a controller with nothing new.
             Duration wait = link == Link.UP ? pollTimeout : Duration.ZERO;
             try {
+                String readyAfter = followReadiness && have != null ? "&readyAfter=" + readyAfter(have) : "";
                 HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/topology?after=" + after
-                                + "&timeout=" + wait.toMillis() + "ms"))
+                                + readyAfter + "&timeout=" + wait.toMillis() + "ms"))
                         .timeout(pollTimeout.plusSeconds(10))
                         .header("Accept", "application/json")
                         .GET()
@@ -126,7 +151,9 @@ public final class ControllerTopologySource implements TopologySource {
                     if (v == null) {
                         down("the answer has no " + VERSION_HEADER + " header: is " + base + " an Astaire controller?");
                     } else {
-                        accept(Long.parseLong(v.trim()), TopologyCodec.parse(response.body()));
+                        String ready = response.headers().firstValue(READY_VERSION_HEADER).orElse(null);
+                        long version = Long.parseLong(v.trim());
+                        accept(version, TopologyCodec.parse(response.body()), ready == null ? version : Long.parseLong(ready.trim()));
                         up();
                         backoff = MIN_BACKOFF;
                         continue;
@@ -148,22 +175,43 @@ public final class ControllerTopologySource implements TopologySource {
         }
     }
 
-    private void accept(long version, Topology topology) {
+    /** The ready version this source last heard of, so the next poll also wakes when it moves. */
+    private volatile long lastReadyVersion = -1;
+
+    private long readyAfter(Versioned have) {
+        return lastReadyVersion; // what the controller said, not what we send by: else a restarted controller (-1) answers at once, forever
+    }
+
+    private void accept(long version, Topology topology, long readyVersion) {
         Versioned have = current;
-        if (have != null && have.version() == version) {
-            return;
-        }
+        lastReadyVersion = readyVersion;
         if (have != null && version < have.version()) {
             LOG.warn("topology: the controller at {} went back from version {} to {} (restored from a backup?); following it",
                     base, have.version(), version);
+            history.clear();
+            have = null;
         }
-        Versioned next = new Versioned(version, topology);
+        history.put(version, topology);
+        while (history.size() > HISTORY) {
+            history.remove(history.keySet().iterator().next());
+        }
+        Versioned next = withOrigin(have, version, topology, readyVersion);
+        if (have != null && have.version() == next.version() && have.originVersion() == next.originVersion()) {
+            return;
+        }
         current = next;
         first.countDown();
-        LOG.info("topology: version {} from {} ({} functions, {} chains, {} rules)", version, base,
-                topology.functions().size(), topology.chains().size(), topology.rules().size());
+        if (have == null || have.version() != version) {
+            LOG.info("topology: version {} from {} ({} functions, {} chains, {} rules){}", version, base,
+                    topology.functions().size(), topology.chains().size(), topology.rules().size(),
+                    next.originPending() ? "; sending by version " + next.originVersion() + " until it is ready on every hop" : "");
+        } else {
+            LOG.info("topology: version {} is ready on every hop; sending by it", next.originVersion());
+        }
         for (Subscriber s : listeners) {
-            if (s.seen().getAndSet(version) == version) {
+            long seenVersion = s.seen().getAndSet(version);
+            long seenOrigin = s.seenOrigin().getAndSet(next.originVersion());
+            if (seenVersion == version && seenOrigin == next.originVersion()) {
                 continue;
             }
             try {
@@ -172,6 +220,26 @@ public final class ControllerTopologySource implements TopologySource {
                 LOG.error("topology: a listener failed on version {}; the source carries on", version, e);
             }
         }
+    }
+
+    /**
+     * Which version an edge originates by: the newest ready one this source holds the topology of,
+     * never older than what it originates by now; at first start the newest (nothing of this edge
+     * is in flight yet).
+     */
+    private Versioned withOrigin(Versioned have, long version, Topology topology, long readyVersion) {
+        if (!followReadiness || readyVersion >= version || have == null) {
+            return new Versioned(version, topology);
+        }
+        long originVersion = have.originVersion();
+        Topology origin = have.origin();
+        for (Map.Entry<Long, Topology> e : history.entrySet()) {
+            if (e.getKey() <= readyVersion && e.getKey() > originVersion) {
+                originVersion = e.getKey();
+                origin = e.getValue();
+            }
+        }
+        return new Versioned(version, topology, originVersion, origin);
     }
 
     private void up() {

@@ -68,6 +68,8 @@ public final class NodeStatusReporter implements AutoCloseable {
     private volatile boolean lastOk = true;
     private volatile long reports;
     private volatile Supplier<NodeReport.Rejected> rejection = () -> null;
+    /** Released by {@link #reportNow()} to cut the wait between two reports short. */
+    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
 
     /**
      * Starts reporting at once, then every {@code period}.
@@ -109,6 +111,15 @@ public final class NodeStatusReporter implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Reports at once rather than at the end of the period: called after the node applied a
+     * topology version, so the controller learns it within milliseconds and the edges can switch
+     * to the new paths (make-before-break waits for these reports). Returns immediately.
+     */
+    public void reportNow() {
+        wake.release();
+    }
+
     /** How many reports the controller accepted: for tests and for the node's own metrics. */
     public long reportsAccepted() {
         return reports;
@@ -118,7 +129,8 @@ public final class NodeStatusReporter implements AutoCloseable {
         while (running) {
             reportOnce();
             try {
-                Thread.sleep(period);
+                wake.tryAcquire(period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                wake.drainPermits();
             } catch (InterruptedException e) {
                 return;
             }

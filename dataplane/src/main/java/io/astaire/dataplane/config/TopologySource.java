@@ -11,8 +11,25 @@ import java.util.function.Consumer;
  */
 public interface TopologySource extends AutoCloseable {
 
-    /** A version of the topology: monotonically increasing per source. */
-    record Versioned(long version, Topology topology) {}
+    /**
+     * A version of the topology: monotonically increasing per source.
+     *
+     * <p>{@code origin} is the topology an edge <em>originates</em> paths and classifies by: the
+     * newest version the controller reported ready (every node on its new paths runs it), which may
+     * be older than {@code topology} while a change propagates. Everything else (the routes a node
+     * hosts, the paths an edge terminates) follows {@code topology} at once. Sources without a
+     * readiness signal (a file, a node's watch) give the same topology for both.
+     */
+    record Versioned(long version, Topology topology, long originVersion, Topology origin) {
+        public Versioned(long version, Topology topology) {
+            this(version, topology, version, topology);
+        }
+
+        /** Whether the edges still originate an older version than this one. */
+        public boolean originPending() {
+            return originVersion != version;
+        }
+    }
 
     /** The newest topology known; blocks at first use until one is available or fails with a message. */
     Versioned current();

@@ -47,7 +47,7 @@ public final class EdgeLauncher implements AutoCloseable {
         if ((file == null) == (controller == null)) {
             throw new IllegalArgumentException("give exactly one of --topology FILE and --controller URL");
         }
-        return file != null ? new FileTopologySource(file) : new ControllerTopologySource(controller);
+        return file != null ? new FileTopologySource(file) : ControllerTopologySource.forEdge(controller);
     }
 
     /** Starts the edge and its operations endpoint. */
@@ -61,11 +61,17 @@ public final class EdgeLauncher implements AutoCloseable {
      */
     public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen,
                                      String name, Duration reportInterval) {
+        return start(config, source, metricsListen, name, reportInterval, io.astaire.dataplane.forward.ForwardingTable.DEFAULT_DRAIN);
+    }
+
+    /** As above, keeping routes of a path's previous generation for {@code drain} after a change. */
+    public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen,
+                                     String name, Duration reportInterval, Duration drain) {
         HopResolver resolver = new HopResolver(new DnsNameLookup(null, DnsNameLookup.Family.BOTH, Duration.ofSeconds(2)),
                 HopResolver.Options.defaults());
         EdgeNode node;
         try {
-            node = EdgeNode.start(config, source, resolver);
+            node = EdgeNode.start(config, source, resolver, drain);
         } catch (RuntimeException e) {
             source.close();
             throw e;
@@ -99,6 +105,8 @@ public final class EdgeLauncher implements AutoCloseable {
                         return m;
                     }, reportInterval)
                     .rejection(() -> TopologyRejection.forReport(node.rejection()));
+            NodeStatusReporter reporter = launcher.reporter;
+            source.subscribe(v -> reporter.reportNow()); // the edge's own listener ran first: v is applied
         }
         return launcher;
     }

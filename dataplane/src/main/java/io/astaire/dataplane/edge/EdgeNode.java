@@ -4,6 +4,8 @@ import io.astaire.dataplane.agent.AgentRunner;
 import io.astaire.dataplane.agent.IdleStrategy;
 import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.config.TopologySource;
+import io.astaire.dataplane.forward.DrainTimer;
+import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ResolvedHop;
 import io.astaire.dataplane.transport.DatagramTransport;
@@ -26,6 +28,7 @@ import io.astaire.model.Topology;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -75,10 +78,15 @@ public final class EdgeNode implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean closed;
 
-    private EdgeNode(EdgeConfig config, TopologySource source, HopResolver resolver) {
+    private final Duration drain;
+    private final DrainTimer drainTimer;
+
+    private EdgeNode(EdgeConfig config, TopologySource source, HopResolver resolver, Duration drain) {
         this.config = config;
         this.source = source;
         this.resolver = resolver;
+        this.drain = drain;
+        this.drainTimer = new DrainTimer(config.role().label() + "-drain");
     }
 
     /**
@@ -88,7 +96,15 @@ public final class EdgeNode implements AutoCloseable {
      * @param resolver resolves hop names off the packet path; closed with the edge
      */
     public static EdgeNode start(EdgeConfig config, TopologySource source, HopResolver resolver) {
-        EdgeNode node = new EdgeNode(config, source, resolver);
+        return start(config, source, resolver, ForwardingTable.DEFAULT_DRAIN);
+    }
+
+    /**
+     * @param drain how long routes of a path's previous generation stay for packets still in
+     *     flight after a change (see {@link ForwardingTable})
+     */
+    public static EdgeNode start(EdgeConfig config, TopologySource source, HopResolver resolver, Duration drain) {
+        EdgeNode node = new EdgeNode(config, source, resolver, drain);
         try {
             node.open();
             return node;
@@ -219,13 +235,13 @@ public final class EdgeNode implements AutoCloseable {
 
     /** The one place an edge's tables are built (routes and rules of one version, together). */
     private EdgeTables buildTables(TopologySource.Versioned v) {
-        return EdgeTables.build(config.role(), v.version(), v.topology(), resolver);
+        return EdgeTables.build(config.role(), v, tables, drain, resolver);
     }
 
     /** Builds the new version's tables and switches with one publication; a failure changes nothing. */
     private synchronized void apply(TopologySource.Versioned v) {
         EdgeTables current = tables;
-        if (closed || v.version() <= current.version()) {
+        if (closed || !current.olderThan(v)) {
             return;
         }
         EdgeTables next;
@@ -241,9 +257,11 @@ public final class EdgeNode implements AutoCloseable {
             keep.add(h.name());
         }
         tables = next;
+        drainTimer.schedule(next.forwarding().earliestDrainDeadline(), this::removeDrainedRoutes);
         updates.applied();
         resolver.retainOnly(keep);
-        LOG.info("{} applied topology v{}: {} rules, {} routes", config.role().label(), v.version(),
+        LOG.info("{} applied topology v{}{}: {} rules, {} routes", config.role().label(), v.version(),
+                v.originPending() ? " (originating v" + v.originVersion() + " until the controller reports v" + v.version() + " ready)" : "",
                 next.rules().size(), next.forwarding().routes().size());
     }
 
@@ -262,6 +280,20 @@ public final class EdgeNode implements AutoCloseable {
     /** The workers' threads (for tests that watch them). */
     List<Thread> workerThreads() {
         return runners.stream().map(AgentRunner::thread).toList();
+    }
+
+    private synchronized void removeDrainedRoutes() {
+        EdgeTables t = tables;
+        if (closed || t == null) {
+            return;
+        }
+        EdgeTables pruned = t.withoutExpired(System.nanoTime());
+        if (pruned != t) {
+            tables = pruned;
+            LOG.info("{}: routes of previous path generations drained; {} still draining", config.role().label(),
+                    pruned.forwarding().retainedRoutes().size());
+        }
+        drainTimer.schedule(pruned.forwarding().earliestDrainDeadline(), this::removeDrainedRoutes);
     }
 
     EdgeTables tables() {
@@ -359,6 +391,7 @@ public final class EdgeNode implements AutoCloseable {
         }
         closed = true;
         ready = false;
+        drainTimer.close();
         runners.forEach(AgentRunner::stop);
         // Both sides wake within 100 ms (receive timeout, TUN poll timeout). Wait for every worker
         // for real, even when this thread is interrupted: sockets, TUN descriptors and their

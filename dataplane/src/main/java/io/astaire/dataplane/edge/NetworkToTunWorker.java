@@ -135,7 +135,7 @@ final class NetworkToTunWorker implements Agent {
         }
         NshHeader nsh = packet.nsh();
         int spi = nsh.spi();
-        Route<Object> route = t.forwarding().route(spi, nsh.si());
+        Route<Object> route = t.forwarding().route(spi, nsh.si(), nsh.pathGeneration());
         if (route == null || !route.terminal()) {
             counters.drop(DropReason.UNKNOWN_PATH);
             return false;

@@ -14,6 +14,7 @@ import io.astaire.wire.FlowKey;
 import io.astaire.wire.GpeNshPacket;
 import io.astaire.wire.InnerPacket;
 import io.astaire.wire.NshHeader;
+import io.astaire.wire.VxlanGpeHeader;
 import io.astaire.wire.WireError;
 import io.astaire.wire.offload.GsoSplitter;
 import io.astaire.wire.offload.OffloadError;
@@ -63,6 +64,8 @@ final class TunToNetworkWorker implements Agent {
     private final long stagingAddress;
     // What the last classification chose, for every segment of the same read.
     private int currentSpi;
+    /** The generation of the path last classified to, stamped in NSH context word 3 (see docs/wire.md). */
+    private int currentGeneration;
     private Endpoint currentNext;
     private int currentFlowHash;
     private int currentNextProtocol;
@@ -280,6 +283,7 @@ final class TunToNetworkWorker implements Agent {
             return false;
         }
         currentSpi = spi;
+        currentGeneration = route.generation();
         currentNext = next;
         currentFlowHash = hash;
         currentNextProtocol = inner.version() == 4 ? NshHeader.NEXT_PROTOCOL_IPV4 : NshHeader.NEXT_PROTOCOL_IPV6;
@@ -290,6 +294,7 @@ final class TunToNetworkWorker implements Agent {
     private void encapsulate(int n, int headroom, int length) {
         ByteBuffer buf = batch.buffer(n);
         int start = GpeNshPacket.encapsulateMd1(buf, headroom, length, currentSpi, ServicePath.INITIAL_SI, TTL, currentNextProtocol);
+        buf.putInt(start + VxlanGpeHeader.LENGTH + NshHeader.BASE_LENGTH + 4 * NshHeader.PATH_GENERATION_WORD, currentGeneration);
         batch.offset(n, start).length(n, length + GpeNshPacket.HEADROOM_MD1).destination(n, currentNext)
                 .flowHash(n, currentFlowHash);
         slotSpi[n] = currentSpi;

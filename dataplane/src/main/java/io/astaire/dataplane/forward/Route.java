@@ -22,9 +22,19 @@ public final class Route<F> {
     private final String[] functionNames;
     private final ResolvedHop next;
     private final boolean terminal;
+    private final int generation;
+    /** {@link System#nanoTime()} after which a retained route goes; {@link Long#MAX_VALUE} for a current one. */
+    private final long drainDeadline;
 
     Route(ServicePath path, int pathIndex, int si, String hopName, F[] functions, String[] functionNames,
           ResolvedHop next, boolean terminal) {
+        this(path, pathIndex, si, hopName, functions, functionNames, next, terminal, Long.MAX_VALUE);
+    }
+
+    Route(ServicePath path, int pathIndex, int si, String hopName, F[] functions, String[] functionNames,
+          ResolvedHop next, boolean terminal, long drainDeadline) {
+        this.generation = path == null ? 0 : path.generation();
+        this.drainDeadline = drainDeadline;
         this.path = path;
         this.pathIndex = pathIndex;
         this.si = si;
@@ -77,9 +87,28 @@ public final class Route<F> {
         return terminal;
     }
 
+    /** The {@linkplain ServicePath#generation() generation} of the path this route belongs to (0 for a static table). */
+    public int generation() {
+        return generation;
+    }
+
+    /** Whether this route belongs to a previous generation of its path, kept for packets still in flight. */
+    public boolean retained() {
+        return drainDeadline != Long.MAX_VALUE;
+    }
+
+    long drainDeadline() {
+        return drainDeadline;
+    }
+
+    String[] functionNames() {
+        return functionNames;
+    }
+
     @Override
     public String toString() {
         return (path == null ? "*" : String.valueOf(path.spi())) + "/" + si + " @" + hopName
-                + " apply " + String.join(",", functionNames) + (terminal ? " -> (endpoint)" : " -> " + next.name());
+                + " apply " + String.join(",", functionNames) + (terminal ? " -> (endpoint)" : " -> " + next.name())
+                + (retained() ? " (generation " + Integer.toHexString(generation) + ", draining)" : "");
     }
 }

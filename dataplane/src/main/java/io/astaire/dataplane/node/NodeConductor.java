@@ -3,6 +3,7 @@ package io.astaire.dataplane.node;
 import io.astaire.dataplane.agent.AgentRunner;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.counters.StripedCounters;
+import io.astaire.dataplane.forward.DrainTimer;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.function.ServiceFunction;
@@ -16,6 +17,7 @@ import io.astaire.model.HopAddress;
 import io.astaire.model.ServicePath;
 import io.astaire.model.Topology;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -66,9 +68,13 @@ final class NodeConductor {
     private List<AgentRunner> runners = List.of();
     private volatile NodeState state;
     private boolean closed;
+    /** How long routes of a path's previous generation stay after a change (make-before-break). */
+    private final Duration drain;
+    private final DrainTimer drainTimer = new DrainTimer("astaire-sf-drain");
 
     NodeConductor(int workerCount, List<String> functionNames, BiFunction<FunctionSpec, MeterRegistry, ServiceFunction> factory,
-                  MeterRegistry meters, NodeMetrics metrics, HopResolver resolver) {
+                  MeterRegistry meters, NodeMetrics metrics, HopResolver resolver, Duration drain) {
+        this.drain = drain;
         this.workerCount = workerCount;
         this.functionNames = List.copyOf(functionNames);
         this.factory = factory;
@@ -163,10 +169,15 @@ final class NodeConductor {
         return new NodeState(table, stats, null, List.copyOf(functions.values()), every);
     }
 
-    /** The one place a node's forwarding table is built. */
+    /**
+     * The one place a node's forwarding table is built: routes of the paths' previous generations
+     * stay beside the new ones for the drain time, bound to {@code functions}.
+     */
     private ForwardingTable<LocalFunction> buildTable(long version, Topology topology, Map<String, LocalFunction> functions) {
+        NodeState previous = state;
         return ForwardingTable.builder(LocalFunction[]::new)
-                .localFunctions(functions).hops(resolver::hop).build(version, topology);
+                .localFunctions(functions).hops(resolver::hop)
+                .retain(previous == null ? null : previous.table, drain).build(version, topology);
     }
 
     private NodeState publish(NodeState next) {
@@ -236,6 +247,7 @@ final class NodeConductor {
         }
         // Commit: one publication, then the bookkeeping that only this thread reads.
         publish(built);
+        drainTimer.schedule(built.table.earliestDrainDeadline(), this::removeDrainedRoutes);
         functionSpecs.clear();
         functionSpecs.putAll(nextSpecs);
         updates.applied();
@@ -250,6 +262,21 @@ final class NodeConductor {
                 stopQuietly(f);
             }
         }
+    }
+
+    /** The drain timer's call: publishes the table without the routes of old path generations that drained. */
+    private synchronized void removeDrainedRoutes() {
+        NodeState s = state;
+        if (closed || s == null) {
+            return;
+        }
+        ForwardingTable<LocalFunction> pruned = s.table.withoutExpired(System.nanoTime());
+        if (pruned != s.table) {
+            state = new NodeState(pruned, s.pathStats, s.staticStats, s.functions, s.everyPath);
+            LOG.info("topology version {}: routes of previous path generations drained; {} still draining", s.version(),
+                    pruned.retainedRoutes().size());
+        }
+        drainTimer.schedule(pruned.earliestDrainDeadline(), this::removeDrainedRoutes);
     }
 
     private void refuse(long version, RejectionKind kind, RuntimeException e, long running) {
@@ -316,6 +343,7 @@ final class NodeConductor {
     /** Stops the functions of the published state; call once the workers have stopped. */
     synchronized void close() {
         closed = true;
+        drainTimer.close();
         NodeState s = state;
         if (s != null) {
             s.functions.forEach(NodeConductor::stopQuietly);

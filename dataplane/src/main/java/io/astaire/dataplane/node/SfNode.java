@@ -6,6 +6,7 @@ import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.counters.CounterStripe;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.counters.StripedCounters;
+import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.function.FunctionConfig;
 import io.astaire.dataplane.function.FunctionRegistry;
 import io.astaire.dataplane.function.ServiceFunction;
@@ -88,7 +89,7 @@ public final class SfNode implements AutoCloseable {
             this.ownsResolver = true;
         }
         this.metrics = new NodeMetrics(meters, counters, latency, b.workers, this::topologyVersion);
-        this.conductor = new NodeConductor(b.workers, b.functionNames, b.functionFactory, meters, metrics, resolver);
+        this.conductor = new NodeConductor(b.workers, b.functionNames, b.functionFactory, meters, metrics, resolver, b.drain);
     }
 
     public static Builder builder() {
@@ -333,6 +334,7 @@ public final class SfNode implements AutoCloseable {
         }
         out.put("forwarded", forwarded);
         out.put("dropped.malformed", drops(DropReason.MALFORMED));
+        out.put("unknown_generation", s == null ? 0 : s.table.unknownGenerations());
         for (DropReason r : DropReason.values()) {
             if (r.atNode() && r != DropReason.MALFORMED) {
                 out.put("dropped." + r.label(), drops(r));
@@ -434,6 +436,7 @@ public final class SfNode implements AutoCloseable {
         private HopResolver.Options resolverOptions = HopResolver.Options.defaults();
         private InetSocketAddress dnsServer;
         private Duration firstResolveWait = Duration.ofSeconds(3);
+        private Duration drain = ForwardingTable.DEFAULT_DRAIN;
         private TopologySource topology;
         private boolean closeTopology = true;
         private List<String> functionNames = List.of();
@@ -515,6 +518,18 @@ public final class SfNode implements AutoCloseable {
         /** The DNS server to ask instead of /etc/resolv.conf's. */
         public Builder dnsServer(InetSocketAddress server) {
             this.dnsServer = server;
+            return this;
+        }
+
+        /**
+         * How long routes of a path's previous generation stay after a change, for packets sent
+         * on it before the edges switched (default 30 s; zero: none, a change may drop in-flight packets).
+         */
+        public Builder drain(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("--drain must not be negative, was " + d);
+            }
+            this.drain = d;
             return this;
         }
 

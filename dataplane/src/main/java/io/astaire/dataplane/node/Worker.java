@@ -150,7 +150,8 @@ final class Worker implements Agent {
             return false;
         }
         int si = nsh.si();
-        Route<LocalFunction> route = s.table.route(nsh.spi(), si);
+        int generation = nsh.pathGeneration(); // read before the functions: they own context words 0-2 only
+        Route<LocalFunction> route = s.table.route(nsh.spi(), si, generation);
         LocalFunction[] functions = route == null ? null : route.functions();
         if (functions == null || functions.length == 0 || si < functions.length) {
             counters.add(NodeCounts.reason(DropReason.UNKNOWN_PATH), 1);
@@ -188,6 +189,7 @@ final class Worker implements Agent {
             return false;
         }
         nsh.ttl(ttl - 1);
+        nsh.pathGeneration(route.generation() != 0 ? route.generation() : generation);
         int newLength = innerOffset - offset + context.innerLength();
         batch.length(i, newLength).destination(i, next).flowHash(i, flowHash);
         path.add(PathStats.PACKETS_OUT, 1);

@@ -11,7 +11,8 @@ import java.util.Optional;
 /**
  * A UDP generator and a sink that prove what happens to each flow while the chain changes.
  * The generator sends, to every port given, datagrams carrying a sequence number and the wall
- * time they were sent, at a fixed rate per flow, until a stop file appears. The sink receives
+ * time they were sent, at a fixed rate per flow (the same for all, or one per port), until a stop
+ * file appears. The sink receives
  * them with the IP TOS byte of each (the DSCP the path's marking functions wrote), and prints
  * JSON lines: a {@code dscp} event whenever a flow's DSCP changes (so a path change is seen, with
  * its wall time), a {@code tick} with per-flow counts every 250 ms, and a {@code summary} at the
@@ -25,6 +26,10 @@ public final class UdpProbe {
             import os, socket, struct, sys, time
             dst, stop, max_seconds, rate = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
             ports = [int(p) for p in sys.argv[5].split(",")]
+            # optional per-port rates (each dividing the top rate): port p is sent every (rate / its rate)-th round
+            every = {p: 1 for p in ports}
+            if len(sys.argv) > 6:
+                every = {p: max(1, rate // int(r)) for p, r in zip(ports, sys.argv[6].split(","))}
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sent = {p: 0 for p in ports}
             errors = 0
@@ -40,6 +45,8 @@ public final class UdpProbe {
                 if now < due:
                     time.sleep(due - now)
                 for p in ports:
+                    if n % every[p]:
+                        continue
                     try:
                         s.sendto(struct.pack("!Qd", sent[p], time.time()) + pad, (dst, p))
                         sent[p] += 1
@@ -58,6 +65,11 @@ public final class UdpProbe {
             for p in ports:
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+                try:
+                    # SO_RCVBUFFORCE (root): the instrument must not be where a busy machine drops datagrams
+                    s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)
+                except OSError:
+                    pass
                 s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
                 s.bind(("0.0.0.0", p))
                 s.setblocking(False)
