@@ -3,9 +3,7 @@ package io.astaire.dataplane.node;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.forward.Route;
-import io.astaire.dataplane.function.FunctionConfig;
 import io.astaire.dataplane.function.FunctionRegistry;
-import io.astaire.dataplane.function.ServiceFunction;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ResolvedHop;
@@ -13,6 +11,7 @@ import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.PacketBatch;
 import io.astaire.dataplane.transport.TransportOptions;
+import io.astaire.function.ServiceFunction;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.HopAddress;
 import io.astaire.model.ServicePath;
@@ -647,7 +646,7 @@ public final class SfNode implements AutoCloseable {
         }
 
         public Builder functionRegistry(FunctionRegistry registry) {
-            this.functionFactory = (spec, meters) -> registry.instantiate(FunctionConfig.of(spec, meters));
+            this.functionFactory = (spec, meters) -> registry.instantiate(spec, meters);
             return this;
         }
 

@@ -1,14 +1,14 @@
 package io.astaire.dataplane.node;
 
 import io.astaire.dataplane.forward.Route;
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.Verdict;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ReplicaSet;
 import io.astaire.dataplane.sys.Libc;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.Endpoint;
 import io.astaire.dataplane.transport.PacketBatch;
+import io.astaire.function.PacketContext;
+import io.astaire.function.Verdict;
 import io.astaire.wire.GpeNshPacket;
 import io.astaire.wire.NshHeader;
 import io.astaire.wire.VxlanGpeHeader;
@@ -155,7 +155,7 @@ final class Worker implements Runnable {
                 counters.add(w, NodeCounters.reason(DropReason.FUNCTION_VERDICT), 1);
                 return false;
             }
-            nsh.si(nsh.si() - 1);
+            context.functionForwarded(); // SI - 1; undoes what the function wrote into SPI, SI, TTL, MD1 word 3
         }
         ReplicaSet replicas = route.next().replicas();
         int flowHash = context.flow().symmetricHash();
