@@ -1,6 +1,8 @@
 package io.astaire.dataplane.edge;
 
 import io.astaire.dataplane.forward.Route;
+import io.astaire.dataplane.oam.EchoResponder;
+import io.astaire.dataplane.oam.OamEcho;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.PacketBatch;
 import io.astaire.dataplane.tun.TunIo;
@@ -33,6 +35,7 @@ final class NetworkToTunWorker implements Runnable {
     private final EdgeCounters counters;
     private final GpeNshPacket packet = new GpeNshPacket();
     private final InnerPacket inner = new InnerPacket();
+    private final EchoResponder echo = new EchoResponder();
     /** Null on a device without a virtio_net_hdr: each inner packet is written on its own. */
     private final TcpCoalescer coalescer;
     private final NativeAddresses groupAddresses;
@@ -135,6 +138,10 @@ final class NetworkToTunWorker implements Runnable {
             return false;
         }
         ByteBuffer buf = batch.buffer(slot);
+        if (OamEcho.isOam(buf, batch.offset(slot), batch.length(slot))) {
+            echo.answer(transport, buf, batch.offset(slot), batch.length(slot)); // the rare path: an NSH OAM echo
+            return false;
+        }
         WireError error = packet.wrap(buf, batch.offset(slot), batch.length(slot));
         if (error != WireError.OK) {
             counters.malformed(error);

@@ -93,6 +93,7 @@ public final class SfNode implements AutoCloseable {
             NodeState s = state;
             return s == null ? -1 : s.version();
         });
+        resolver.meters(meters); // astaire_next_hop_unreachable_total{replica}
     }
 
     public static Builder builder() {

@@ -1,6 +1,8 @@
 package io.astaire.dataplane.node;
 
 import io.astaire.dataplane.forward.Route;
+import io.astaire.dataplane.oam.EchoResponder;
+import io.astaire.dataplane.oam.OamEcho;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ReplicaSet;
 import io.astaire.dataplane.sys.Libc;
@@ -36,6 +38,7 @@ final class Worker implements Runnable {
     private final PacketBatch batch;
     private final GpeNshPacket packet = new GpeNshPacket();
     private final PacketContext context = new PacketContext();
+    private final EchoResponder echo = new EchoResponder();
     private final DatagramTransport.UnreachableListener unreachable;
     private volatile boolean running = true;
     /** The table version this worker last started a batch with; lets updates know when an old table is unused. */
@@ -113,6 +116,10 @@ final class Worker implements Runnable {
         counters.add(w, NodeCounters.BYTES, length);
         if (batch.truncated(i)) {
             counters.add(w, NodeCounters.TRUNCATED, 1);
+            return false;
+        }
+        if (OamEcho.isOam(buf, offset, length)) {
+            echo.answer(transport, buf, offset, length); // the rare path: an NSH OAM echo (docs/node.md)
             return false;
         }
         WireError error = packet.wrap(buf, offset, length);
