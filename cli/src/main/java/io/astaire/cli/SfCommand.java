@@ -121,7 +121,7 @@ final class SfCommand implements Callable<Integer> {
     String dnsMaxTtl;
 
     @Option(names = "--replica-hold-down", paramLabel = "DURATION", defaultValue = "5s",
-            description = "How long a replica that answered ICMP unreachable gets no flows (default: ${DEFAULT-VALUE}).")
+            description = "Least time a replica that answered ICMP unreachable gets no flows; then it is probed (NSH OAM echo) and gets them back when it answers (default: ${DEFAULT-VALUE}).")
     String holdDown;
 
     @Option(names = "--name", paramLabel = "NAME",

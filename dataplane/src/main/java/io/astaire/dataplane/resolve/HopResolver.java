@@ -157,6 +157,7 @@ public final class HopResolver implements AutoCloseable {
                     }
                 }
                 it.remove();
+                probes.values().removeIf(p -> p.entry() == e); // its probes stop at their next turn
             }
         }
     }
