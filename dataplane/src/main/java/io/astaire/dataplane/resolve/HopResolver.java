@@ -83,7 +83,10 @@ public final class HopResolver implements AutoCloseable {
     private final UnreachableCounts unreachable = new UnreachableCounts(MAX_COUNTED_REPLICAS);
     private volatile boolean closed;
 
-    private record Probe(Entry entry, Endpoint replica) {}
+    /** A probe sent; an answer within {@link #ANSWER_WINDOW} probe intervals counts, so a slow replica still returns. */
+    private record Probe(Entry entry, Endpoint replica, long sentAt) {}
+
+    private static final int ANSWER_WINDOW = 3;
 
     /** What the resolver knows about one name; mutated only under its own lock. */
     private static final class Entry {
@@ -182,7 +185,7 @@ public final class HopResolver implements AutoCloseable {
                             LOG.warn("{}: replica {} is unreachable (ICMP); its flows move to the others until it answers a probe",
                                     e.hop.name(), ep);
                             publish(e);
-                            scheduler.schedule(() -> probe(e, ep), options.holdDown().toNanos(), TimeUnit.NANOSECONDS);
+                            later(() -> probe(e, ep), options.holdDown());
                         }
                     }
                 }
@@ -199,17 +202,26 @@ public final class HopResolver implements AutoCloseable {
             if (closed || previous == null || entries.get(e.hop.name()) != e) {
                 return; // it answered, left the answer, or the name is no longer used
             }
-            if (previous != 0L) {
-                probes.remove(previous);
-            }
+            long now = System.nanoTime();
+            long expired = now - ANSWER_WINDOW * options.probeInterval().toNanos();
+            probes.values().removeIf(p -> p.entry() == e && p.replica().equals(ep) && p.sentAt() < expired);
             do {
                 nonce = ThreadLocalRandom.current().nextLong();
             } while (nonce == 0L);
             e.down.put(ep, nonce);
-            probes.put(nonce, new Probe(e, ep));
+            probes.put(nonce, new Probe(e, ep, now));
         }
         prober.probe(ep, nonce);
-        scheduler.schedule(() -> probe(e, ep), options.probeInterval().toNanos(), TimeUnit.NANOSECONDS);
+        later(() -> probe(e, ep), options.probeInterval());
+    }
+
+    /** Runs {@code task} on the resolver's thread after {@code delay}, unless the resolver is closing. */
+    private void later(Runnable task, Duration delay) {
+        try {
+            scheduler.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closed meanwhile: nothing more to do
+        }
     }
 
     /** A replica answered the probe with this nonce: it takes its flows back (prober thread). */
@@ -220,9 +232,8 @@ public final class HopResolver implements AutoCloseable {
         }
         Entry e = p.entry();
         synchronized (e) {
-            Long current = e.down.get(p.replica());
-            if (current != null && current == nonce) {
-                e.down.remove(p.replica());
+            if (e.down.remove(p.replica()) != null) {
+                probes.values().removeIf(other -> other.entry() == e && other.replica().equals(p.replica()));
                 LOG.info("{}: replica {} answered a probe; its flows return to it", e.hop.name(), p.replica());
                 publish(e);
             }
@@ -273,7 +284,7 @@ public final class HopResolver implements AutoCloseable {
                     for (var it = e.down.entrySet().iterator(); it.hasNext(); ) {
                         var out = it.next();
                         if (!endpoints.contains(out.getKey())) {
-                            probes.remove(out.getValue());
+                            probes.values().removeIf(p -> p.entry() == e && p.replica().equals(out.getKey()));
                             it.remove(); // no longer in the answer: forget it, stop probing it
                         }
                     }

@@ -114,15 +114,19 @@ class ReplicaFailureTest {
                 SfNode replica3 = replica(topology, dns, 3, three);
                 gen.start();
 
-                // Warm-up: every flow arrives, through one replica or the other.
-                await().atMost(Duration.ofSeconds(15)).until(() -> sink.flowsSeenSince(gen.round() - 10 > 0 ? gen.round() - 10 : 0) == FLOWS
-                        && gen.round() > 50);
-                int warm = gen.round() - 5;
-                int[] replicaOf = new int[FLOWS];
+                // Warm-up: every flow arrives, through one replica or the other (its last packet of a recent second says which).
+                int[][] learned = new int[1][];
+                int[] accountFrom = new int[1];
+                await().atMost(Duration.ofSeconds(15)).until(() -> {
+                    int now = gen.round();
+                    learned[0] = now > 75 ? sink.lastVia(now - 55, now - 5) : null;
+                    accountFrom[0] = now - 5; // from here on every packet is accounted for
+                    return learned[0] != null;
+                });
+                int[] replicaOf = learned[0];
                 List<Integer> dead = new ArrayList<>();
                 for (int f = 0; f < FLOWS; f++) {
-                    replicaOf[f] = sink.via(f, warm);
-                    assertThat(replicaOf[f]).as("flow %d in round %d", f, warm).isIn(2, 3);
+                    assertThat(replicaOf[f]).as("flow %d", f).isIn(2, 3);
                     if (replicaOf[f] == 3) {
                         dead.add(f);
                     }
@@ -146,7 +150,7 @@ class ReplicaFailureTest {
                     int lastRound = gen.stop();
                     LockSupport.parkNanos(Duration.ofMillis(500).toNanos()); // stragglers
                     sink.close(); // its record is complete and visible from here on
-                    Account account = account(sink, gen, lastRound, replicaOf, killedAt, closedAt, restartedAt);
+                    Account account = account(sink, gen, accountFrom[0], lastRound, replicaOf, killedAt, closedAt, restartedAt);
                     long unreachable = a.resolver().unreachableCount(three);
                     System.out.printf("replica failure (offload " + offload.label() + "): closing the replica took %.1f ms; %d flows moved %.1f ms (max) after it was gone; lost before the detection: %d "
                                     + "(%d sent before the kill, %d after its socket closed), next_hop_unreachable=%d; "
@@ -184,8 +188,8 @@ class ReplicaFailureTest {
     record Account(List<String> survivorLosses, List<String> lateLosses, int lostAtKill, int lostBeforeKill, int lostAfterClose,
                    long maxMoveNanos) {}
 
-    private static Account account(FlowSink sink, FlowGenerator gen, int lastRound, int[] replicaOf, long killedAt,
-                                   long closedAt, long restartedAt) {
+    private static Account account(FlowSink sink, FlowGenerator gen, int firstRound, int lastRound, int[] replicaOf,
+                                   long killedAt, long closedAt, long restartedAt) {
         List<String> survivorLosses = new ArrayList<>();
         List<String> lateLosses = new ArrayList<>();
         int lostAtKill = 0;
@@ -194,7 +198,7 @@ class ReplicaFailureTest {
         long maxMove = 0;
         for (int f = 0; f < FLOWS; f++) {
             long moved = -1;
-            for (int r = 0; r < lastRound; r++) {
+            for (int r = firstRound; r < lastRound; r++) {
                 long sent = gen.sentAt(r);
                 int via = sink.via(f, r);
                 if (replicaOf[f] == 3 && moved < 0 && sent >= killedAt && via == 2) {
@@ -359,18 +363,18 @@ class ReplicaFailureTest {
             return via[flow][round];
         }
 
-        /** Flows with a packet arrived from round {@code from} on. */
-        int flowsSeenSince(int from) {
-            int seen = 0;
+        /** For every flow, the replica of its last packet arrived of rounds [from, to); null while a flow has none. */
+        int[] lastVia(int from, int to) {
+            int[] last = new int[FLOWS];
             for (int f = 0; f < FLOWS; f++) {
-                for (int r = from; r < via[f].length; r++) {
-                    if (via[f][r] != 0) {
-                        seen++;
-                        break;
-                    }
+                for (int r = to - 1; r >= from && last[f] == 0; r--) {
+                    last[f] = via[f][r];
+                }
+                if (last[f] == 0) {
+                    return null;
                 }
             }
-            return seen;
+            return last;
         }
 
         @Override
