@@ -4,12 +4,12 @@ import io.astaire.dataplane.config.ControllerTopologySource;
 import io.astaire.dataplane.config.FileTopologySource;
 import io.astaire.dataplane.config.NodeStatusReporter;
 import io.astaire.dataplane.config.TopologySource;
-import io.astaire.dataplane.function.FunctionConfigException;
 import io.astaire.dataplane.node.SfNode;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.dataplane.update.TopologyRejection;
+import io.astaire.function.FunctionConfigException;
 import io.astaire.model.HopAddress;
 import io.astaire.model.ModelException;
 import io.astaire.model.NodeToken;
@@ -124,7 +124,7 @@ final class SfCommand implements Callable<Integer> {
     String dnsMaxTtl;
 
     @Option(names = "--replica-hold-down", paramLabel = "DURATION", defaultValue = "5s",
-            description = "How long a replica that answered ICMP unreachable gets no flows (default: ${DEFAULT-VALUE}).")
+            description = "Least time a replica that answered ICMP unreachable gets no flows; then it is probed (NSH OAM echo) and gets them back when it answers (default: ${DEFAULT-VALUE}).")
     String holdDown;
 
     @Option(names = "--drain", paramLabel = "DURATION", defaultValue = "30s",

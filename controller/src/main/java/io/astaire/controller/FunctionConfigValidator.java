@@ -1,9 +1,8 @@
 package io.astaire.controller;
 
-import io.astaire.dataplane.function.FunctionConfig;
-import io.astaire.dataplane.function.FunctionConfigException;
 import io.astaire.dataplane.function.FunctionRegistry;
-import io.astaire.dataplane.function.ServiceFunction;
+import io.astaire.function.FunctionConfigException;
+import io.astaire.function.ServiceFunction;
 import io.astaire.model.FunctionSpec;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Set;
@@ -42,7 +41,7 @@ public final class FunctionConfigValidator {
         }
         ServiceFunction f;
         try {
-            f = functions.instantiate(FunctionConfig.of(spec, new SimpleMeterRegistry()));
+            f = functions.instantiate(spec, new SimpleMeterRegistry());
         } catch (FunctionConfigException e) {
             throw ApiException.invalid(e.field(), e.getMessage());
         } catch (RuntimeException e) {

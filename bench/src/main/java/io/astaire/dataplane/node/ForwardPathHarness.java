@@ -3,7 +3,6 @@ package io.astaire.dataplane.node;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.forward.ForwardingTable;
-import io.astaire.dataplane.function.FunctionConfig;
 import io.astaire.dataplane.function.FunctionRegistry;
 import io.astaire.dataplane.resolve.ResolvedHop;
 import io.astaire.dataplane.transport.DatagramTransport;
@@ -81,7 +80,7 @@ public final class ForwardPathHarness {
     }
 
     private static LocalFunction instantiate(FunctionSpec spec, FunctionRegistry registry, MeterRegistry meters) {
-        var f = registry.instantiate(FunctionConfig.of(spec, meters));
+        var f = registry.instantiate(spec, meters);
         f.start();
         return new LocalFunction(spec.name(), spec.kind(), f, 1);
     }

@@ -78,6 +78,7 @@ public final class EdgeLauncher implements AutoCloseable {
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         EdgeMetrics metrics = new EdgeMetrics(registry, node);
+        resolver.meters(registry); // astaire_next_hop_unreachable_total{replica}
         OpsServer ops;
         try {
             ops = new OpsServer(metricsListen, () -> {

@@ -3,6 +3,8 @@ package io.astaire.dataplane.edge;
 import io.astaire.dataplane.agent.Agent;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.Route;
+import io.astaire.dataplane.oam.EchoResponder;
+import io.astaire.dataplane.oam.OamEcho;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.PacketBatch;
 import io.astaire.dataplane.tun.TunIo;
@@ -36,6 +38,7 @@ final class NetworkToTunWorker implements Agent {
     private final EdgeWorkerCounts counters;
     private final GpeNshPacket packet = new GpeNshPacket();
     private final InnerPacket inner = new InnerPacket();
+    private final EchoResponder echo = new EchoResponder();
     /** Null on a device without a virtio_net_hdr: each inner packet is written on its own. */
     private final TcpCoalescer coalescer;
     private final NativeAddresses groupAddresses;
@@ -128,6 +131,10 @@ final class NetworkToTunWorker implements Agent {
             return false;
         }
         ByteBuffer buf = batch.buffer(slot);
+        if (OamEcho.isOam(buf, batch.offset(slot), batch.length(slot))) {
+            echo.answer(transport, buf, batch.offset(slot), batch.length(slot)); // the rare path: an NSH OAM echo
+            return false;
+        }
         WireError error = packet.wrap(buf, batch.offset(slot), batch.length(slot));
         if (error != WireError.OK) {
             counters.malformed(error);

@@ -1,5 +1,11 @@
 package io.astaire.dataplane.function;
 
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.FunctionConfigException;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.ServiceFunctionProvider;
+import io.astaire.model.FunctionSpec;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Collections;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
@@ -78,6 +84,16 @@ public final class FunctionRegistry {
         ServiceFunction function = provider.create();
         function.configure(config);
         return function;
+    }
+
+    /** A new function of the topology, configured: {@link #instantiate(FunctionConfig)} with {@link #configOf}. */
+    public ServiceFunction instantiate(FunctionSpec spec, MeterRegistry meters) {
+        return instantiate(configOf(spec, meters));
+    }
+
+    /** What a function of the topology gets at configure time (the API module knows no topology model). */
+    public static FunctionConfig configOf(FunctionSpec spec, MeterRegistry meters) {
+        return new FunctionConfig(spec.name(), spec.kind(), spec.config(), meters);
     }
 
     private String unknown(String kind) {

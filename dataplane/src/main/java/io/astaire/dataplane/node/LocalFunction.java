@@ -2,7 +2,7 @@ package io.astaire.dataplane.node;
 
 import io.astaire.dataplane.counters.CounterLayout;
 import io.astaire.dataplane.counters.StripedCounters;
-import io.astaire.dataplane.function.ServiceFunction;
+import io.astaire.function.ServiceFunction;
 
 /**
  * A function this node runs, with its per-worker counters. The forwarding table's routes hold

@@ -7,9 +7,7 @@ import io.astaire.dataplane.counters.CounterStripe;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.forward.ForwardingTable;
-import io.astaire.dataplane.function.FunctionConfig;
 import io.astaire.dataplane.function.FunctionRegistry;
-import io.astaire.dataplane.function.ServiceFunction;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.transport.DatagramTransport;
@@ -17,6 +15,7 @@ import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.PacketBatch;
 import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.dataplane.update.TopologyRejection;
+import io.astaire.function.ServiceFunction;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.HopAddress;
 import io.astaire.wire.GpeNshPacket;
@@ -90,6 +89,7 @@ public final class SfNode implements AutoCloseable {
         }
         this.metrics = new NodeMetrics(meters, counters, latency, b.workers, this::topologyVersion);
         this.conductor = new NodeConductor(b.workers, b.functionNames, b.functionFactory, meters, metrics, resolver, b.drain);
+        resolver.meters(meters); // astaire_next_hop_unreachable_total{replica}
     }
 
     public static Builder builder() {
@@ -572,7 +572,7 @@ public final class SfNode implements AutoCloseable {
         }
 
         public Builder functionRegistry(FunctionRegistry registry) {
-            this.functionFactory = (spec, meters) -> registry.instantiate(FunctionConfig.of(spec, meters));
+            this.functionFactory = (spec, meters) -> registry.instantiate(spec, meters);
             return this;
         }
 

@@ -4,14 +4,16 @@ import io.astaire.dataplane.agent.Agent;
 import io.astaire.dataplane.counters.CounterStripe;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.Route;
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.dataplane.oam.EchoResponder;
+import io.astaire.dataplane.oam.OamEcho;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ReplicaSet;
 import io.astaire.dataplane.sys.Libc;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.Endpoint;
 import io.astaire.dataplane.transport.PacketBatch;
+import io.astaire.function.PacketContext;
+import io.astaire.function.Verdict;
 import io.astaire.wire.GpeNshPacket;
 import io.astaire.wire.NshHeader;
 import io.astaire.wire.VxlanGpeHeader;
@@ -48,6 +50,7 @@ final class Worker implements Agent {
     private final PacketBatch batch;
     private final GpeNshPacket packet = new GpeNshPacket();
     private final PacketContext context = new PacketContext();
+    private final EchoResponder echo = new EchoResponder();
     private final DatagramTransport.UnreachableListener unreachable;
     /**
      * The version of the state this worker is processing a batch with, {@link #IDLE} between
@@ -138,6 +141,10 @@ final class Worker implements Agent {
             counters.add(NodeCounts.TRUNCATED, 1);
             return false;
         }
+        if (OamEcho.isOam(buf, offset, length)) {
+            echo.answer(transport, buf, offset, length); // the rare path: an NSH OAM echo (docs/node.md)
+            return false;
+        }
         WireError error = packet.wrap(buf, offset, length);
         if (error != WireError.OK) {
             counters.add(NodeCounts.malformed(error), 1);
@@ -179,7 +186,7 @@ final class Worker implements Agent {
                 counters.add(NodeCounts.reason(DropReason.FUNCTION_VERDICT), 1);
                 return false;
             }
-            nsh.si(nsh.si() - 1);
+            context.functionForwarded(); // SI - 1; undoes what the function wrote into SPI, SI, TTL, MD1 word 3
         }
         ReplicaSet replicas = route.next().replicas();
         int flowHash = context.flow().symmetricHash();

@@ -3,6 +3,8 @@ package io.astaire.dataplane.function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.FunctionConfigException;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.IpPrefix;
 import io.astaire.model.PortRange;
@@ -102,7 +104,7 @@ class FunctionConfigTest {
     @Test
     void comesFromAFunctionSpecWithTheFunctionTag() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        FunctionConfig c = FunctionConfig.of(new FunctionSpec("edge-fw", "acl", Map.of("default", "deny"), null, 1), meters);
+        FunctionConfig c = FunctionRegistry.configOf(new FunctionSpec("edge-fw", "acl", Map.of("default", "deny"), null, 1), meters);
         assertThat(c.name()).isEqualTo("edge-fw");
         assertThat(c.kind()).isEqualTo("acl");
         assertThat(c.raw()).containsEntry("default", "deny");

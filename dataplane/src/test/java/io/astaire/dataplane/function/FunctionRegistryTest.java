@@ -3,6 +3,11 @@ package io.astaire.dataplane.function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.FunctionConfigException;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.ServiceFunctionProvider;
+import io.astaire.function.Verdict;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URL;
 import java.net.URLClassLoader;

@@ -3,6 +3,7 @@ package io.astaire.dataplane.function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.astaire.function.PacketContext;
 import io.astaire.wire.NshHeader;
 import io.astaire.wire.WireError;
 import java.nio.ByteBuffer;

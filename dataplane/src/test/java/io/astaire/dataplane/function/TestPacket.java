@@ -1,5 +1,6 @@
 package io.astaire.dataplane.function;
 
+import io.astaire.function.PacketContext;
 import io.astaire.wire.Checksums;
 import io.astaire.wire.GpeNshPacket;
 import io.astaire.wire.InnerPacket;

@@ -4,8 +4,8 @@ import static io.astaire.dataplane.node.TestPackets.ip;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.astaire.dataplane.function.Verdict;
 import io.astaire.dataplane.testing.FixedTopologySource;
+import io.astaire.function.Verdict;
 import io.astaire.model.Topology;
 import io.astaire.model.TopologyCodec;
 import io.astaire.wire.GpeNshPacket;

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A next hop whose name resolves (through a real DNS server) to two replicas, 127.0.0.2 and
  * 127.0.0.3: flows spread over both, both directions of a flow meet the same replica, and when a
  * replica's socket closes (the kernel answers ICMP port unreachable) its flows move to the other,
- * and come back once it is up again.
+ * and come back once it is up again and answers the resolver's probe.
  */
 class SfNodeReplicaTest {
 
@@ -143,8 +143,8 @@ class SfNodeReplicaTest {
                     return true;
                 });
 
-                // it comes back: after the hold-down its flows return to it
-                try (Sink back = new Sink("127.0.0.3", new InetSocketAddress("127.0.0.3", port))) {
+                // it comes back: once it answers a probe its flows return to it
+                try (Sink back = new Sink("127.0.0.3", new InetSocketAddress("127.0.0.3", port), true)) {
                     int[] again = {0};
                     await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).until(() -> {
                         int base = 100_000 + 10_000 * (++again[0]);

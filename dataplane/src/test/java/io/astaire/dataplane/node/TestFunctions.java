@@ -1,8 +1,8 @@
 package io.astaire.dataplane.node;
 
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.PacketContext;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.Verdict;
 import io.astaire.model.FunctionSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 

@@ -1,9 +1,9 @@
 package com.example.ttlguard;
 
-import io.astaire.dataplane.function.FunctionConfig;
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.PacketContext;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.Verdict;
 import io.micrometer.core.instrument.Counter;
 
 /**

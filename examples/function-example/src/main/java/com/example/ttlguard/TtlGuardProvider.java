@@ -1,7 +1,7 @@
 package com.example.ttlguard;
 
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.ServiceFunctionProvider;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.ServiceFunctionProvider;
 
 /** Registers the kind {@code ttl-guard}; listed in META-INF/services so ServiceLoader finds it. */
 public final class TtlGuardProvider implements ServiceFunctionProvider {

@@ -1,10 +1,10 @@
 package io.astaire.dataplane.function.builtin;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.astaire.dataplane.function.FunctionConfig;
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.PacketContext;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.Verdict;
 import io.astaire.model.IpPrefix;
 import io.astaire.model.PortRange;
 import io.astaire.model.Protocol;

@@ -1,11 +1,11 @@
 package io.astaire.dataplane.function.builtin;
 
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.ServiceFunctionProvider;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.ServiceFunctionProvider;
 
 /**
  * The providers of the built-in functions, registered in
- * {@code META-INF/services/io.astaire.dataplane.function.ServiceFunctionProvider} like any user's.
+ * {@code META-INF/services/io.astaire.function.ServiceFunctionProvider} like any user's.
  */
 public final class BuiltinProviders {
     private BuiltinProviders() {}

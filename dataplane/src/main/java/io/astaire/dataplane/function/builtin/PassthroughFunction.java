@@ -1,8 +1,8 @@
 package io.astaire.dataplane.function.builtin;
 
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.PacketContext;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.Verdict;
 
 /**
  * Forwards every packet unchanged: a chain hop that only proves the path (and the node's own

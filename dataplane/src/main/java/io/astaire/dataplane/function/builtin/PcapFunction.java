@@ -1,12 +1,12 @@
 package io.astaire.dataplane.function.builtin;
 
-import io.astaire.dataplane.function.FunctionConfig;
-import io.astaire.dataplane.function.FunctionConfigException;
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.Verdict;
-import io.micrometer.core.instrument.Tags;
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.FunctionConfigException;
+import io.astaire.function.PacketContext;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.Verdict;
 import io.astaire.wire.pcap.PcapWriter;
+import io.micrometer.core.instrument.Tags;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,9 +1,9 @@
 package io.astaire.dataplane.function.builtin;
 
-import io.astaire.dataplane.function.FunctionConfig;
-import io.astaire.dataplane.function.PacketContext;
-import io.astaire.dataplane.function.ServiceFunction;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.PacketContext;
+import io.astaire.function.ServiceFunction;
+import io.astaire.function.Verdict;
 import io.astaire.wire.Checksums;
 import io.astaire.wire.InnerPacket;
 import io.astaire.wire.UdpHeader;

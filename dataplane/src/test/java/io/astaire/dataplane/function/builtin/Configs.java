@@ -1,7 +1,7 @@
 package io.astaire.dataplane.function.builtin;
 
-import io.astaire.dataplane.function.FunctionConfig;
-import io.astaire.dataplane.function.ServiceFunction;
+import io.astaire.function.FunctionConfig;
+import io.astaire.function.ServiceFunction;
 import io.astaire.model.TopologyCodec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -2,9 +2,9 @@ package io.astaire.dataplane.function.builtin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.TestPacket;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.PacketContext;
+import io.astaire.function.Verdict;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.astaire.dataplane.function.Allocations;
-import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.Scrape;
 import io.astaire.dataplane.function.TestPacket;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.PacketContext;
+import io.astaire.function.Verdict;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;

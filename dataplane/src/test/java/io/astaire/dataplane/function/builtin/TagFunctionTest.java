@@ -3,10 +3,10 @@ package io.astaire.dataplane.function.builtin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.astaire.dataplane.function.PacketContext;
 import io.astaire.dataplane.function.Scrape;
 import io.astaire.dataplane.function.TestPacket;
-import io.astaire.dataplane.function.Verdict;
+import io.astaire.function.PacketContext;
+import io.astaire.function.Verdict;
 import io.astaire.wire.WireError;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;

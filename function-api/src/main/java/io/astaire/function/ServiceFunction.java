@@ -1,4 +1,4 @@
-package io.astaire.dataplane.function;
+package io.astaire.function;
 
 /**
  * A network function applied to the inner packet of every NSH packet a node receives.

@@ -1,4 +1,4 @@
-package io.astaire.dataplane.function;
+package io.astaire.function;
 
 import io.astaire.wire.FlowKey;
 import io.astaire.wire.InnerPacket;
@@ -17,10 +17,15 @@ import java.nio.ByteBuffer;
  * <p>A function may rewrite the inner packet in place, and change its length with
  * {@link #innerLength(int)} up to {@link #innerCapacity()} bytes (the bytes after the packet in
  * the buffer are free). Keeping the IP length fields and checksums right is the function's job.
+ *
+ * <p>The NSH header is the node's: a function reads SPI, SI and TTL and writes only MD type 1
+ * context words 0-2 and MD type 2 TLV values (see {@link NshMetadata}); the node restores the rest
+ * after each function ({@link #functionForwarded()}).
  */
 public final class PacketContext {
 
     private final NshHeader nsh = new NshHeader();
+    private final NshMetadata metadata = new NshMetadata(this, nsh);
     private final InnerPacket inner = new InnerPacket();
     private final FlowKey flow = new FlowKey();
 
@@ -31,6 +36,12 @@ public final class PacketContext {
     private int innerCapacity;
     private WireError innerError = WireError.OK;
     private boolean innerStale;
+    // The NSH fields the node owns, as received, so what a function writes there is undone.
+    private int baseWord;
+    private int spi;
+    private int si;
+    private boolean md1;
+    private int reservedWord;
 
     /**
      * Points the context at a new packet (node side). Wraps the NSH and inner views and fills
@@ -57,6 +68,11 @@ public final class PacketContext {
         this.innerLength = innerLength;
         this.innerCapacity = innerCapacity;
         nsh.wrap(buffer, nshOffset);
+        baseWord = buffer.getInt(nshOffset);
+        spi = nsh.spi();
+        si = nsh.si();
+        md1 = nsh.mdType() == NshHeader.MD_TYPE_1;
+        reservedWord = md1 ? nsh.md1Context(NshMetadata.RESERVED_WORD) : 0;
         innerError = inner.wrap(buffer, innerOffset, innerLength);
         innerStale = false;
         if (innerError == WireError.OK) {
@@ -127,9 +143,27 @@ public final class PacketContext {
         return innerError;
     }
 
-    /** A view over the packet's NSH header: SPI, SI, TTL, MD1 context, MD2 TLVs (read and write). */
-    public NshHeader nsh() {
-        return nsh;
+    /**
+     * A view over the packet's NSH header: SPI, SI and TTL to read; MD type 1 context words 0-2
+     * and MD type 2 TLV values to read and write; context word 3 (Astaire's) to read.
+     */
+    public NshMetadata nsh() {
+        return metadata;
+    }
+
+    /**
+     * Node side: a function forwarded the packet. Steps the service index down by one and writes
+     * back the fields the node owns (the NSH base word with the TTL, the SPI, the SI, MD type 1
+     * context word 3) as they were received, whatever the function wrote into the buffer: the
+     * route was chosen by them before the function ran. Four absolute writes, no allocation.
+     */
+    public void functionForwarded() {
+        si = (si - 1) & 0xFF;
+        buffer.putInt(nshOffset, baseWord);
+        buffer.putInt(nshOffset + 4, (spi << 8) | si);
+        if (md1) {
+            nsh.md1Context(NshMetadata.RESERVED_WORD, reservedWord);
+        }
     }
 
     /**
@@ -140,13 +174,18 @@ public final class PacketContext {
         return flow;
     }
 
-    /** The service path identifier (the chain, and its direction). */
-    public int spi() {
-        return nsh.spi();
+    /** The NSH base word (version, O bit, TTL, length, MD type, next protocol) as received. */
+    int baseWord() {
+        return baseWord;
     }
 
-    /** The service index as received (255 at the first function, decremented by the node after each). */
+    /** The service path identifier (the chain, and its direction), as received. */
+    public int spi() {
+        return spi;
+    }
+
+    /** The service index of the function being called (255 at a path's first function, one less after each). */
     public int si() {
-        return nsh.si();
+        return si;
     }
 }

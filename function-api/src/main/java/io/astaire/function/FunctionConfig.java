@@ -1,4 +1,4 @@
-package io.astaire.dataplane.function;
+package io.astaire.function;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.astaire.model.FunctionSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -46,11 +45,6 @@ public final class FunctionConfig {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.raw = raw == null ? Map.of() : raw;
         this.meters = meters == null ? new SimpleMeterRegistry() : meters;
-    }
-
-    /** The config of a function of the topology. */
-    public static FunctionConfig of(FunctionSpec spec, MeterRegistry meters) {
-        return new FunctionConfig(spec.name(), spec.kind(), spec.config(), meters);
     }
 
     /** The function's name in the topology (also its {@code function} metric tag). */

@@ -1,4 +1,4 @@
-package io.astaire.dataplane.function;
+package io.astaire.function;
 
 /**
  * A function's configuration cannot be used. The message starts with the path of the offending

@@ -1,4 +1,4 @@
-package io.astaire.dataplane.function;
+package io.astaire.function;
 
 /** What the node does with a packet once a function has seen it. */
 public enum Verdict {
