@@ -103,8 +103,9 @@ class SfNodeGenerationTest {
         Duration drain = Duration.ofMillis(1500);
         node = SfNode.builder().topology(source, List.of("a")).workers(1).drain(drain)
                 .functionFactory((spec, meters) -> packet -> {
-                    // A function that writes every context word: words 0-2 are its, word 3 is not.
-                    for (int w = 0; w < 4; w++) {
+                    // A function that writes every context word it owns (0-2); word 3 is the node's
+                    // (a function cannot write it: FunctionNshContractTest).
+                    for (int w = 0; w < 3; w++) {
                         packet.nsh().md1Context(w, 0xF00D);
                     }
                     return Verdict.FORWARD;
