@@ -61,7 +61,8 @@ final class IngressCommand implements Callable<Integer> {
         String tun;
 
         @Option(names = "--listen", paramLabel = "HOST:PORT",
-                description = "where paths ending here arrive (default 0.0.0.0 and the port of this edge's address in the topology)")
+                description = "where paths ending here arrive (default: this edge's address in the topology when it is one of "
+                        + "this host's; every interface of its family when it is a name or another host's)")
         String listen;
 
         @Option(names = "--underlay-mtu", paramLabel = "N",
@@ -69,8 +70,9 @@ final class IngressCommand implements Callable<Integer> {
                         + "the TUN MTU is this minus 60 bytes of encapsulation (80 over IPv6)")
         Integer underlayMtu;
 
-        @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:9090",
-                description = "serve /metrics, /healthz, /readyz here (default ${DEFAULT-VALUE})")
+        @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9090",
+                description = "serve /metrics, /healthz, /readyz here (default ${DEFAULT-VALUE}, this host only; "
+                        + "0.0.0.0:9090 for a scraper or probe on another host)")
         String metricsListen;
 
         @Option(names = "--workers", paramLabel = "N", defaultValue = "1",

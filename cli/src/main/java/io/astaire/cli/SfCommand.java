@@ -74,15 +74,17 @@ final class SfCommand implements Callable<Integer> {
     String next;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT",
-            description = "UDP address to receive on (default: 0.0.0.0 and the port of the first --function's address).")
+            description = "UDP address to receive on (default: the first --function's address in the topology when it is one of "
+                    + "this host's; every interface of its family when it is a DNS name or another host's).")
     String listen;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Worker threads, each with its own socket (default: the number of cores).")
     Integer workers;
 
-    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:9090",
-            description = "Where /metrics, /healthz and /readyz are served (default: ${DEFAULT-VALUE}; 'none' to disable).")
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9090",
+            description = "Where /metrics, /healthz and /readyz are served (default: ${DEFAULT-VALUE}, this host only; "
+                    + "0.0.0.0:9090 for a scraper or probe on another host; 'none' to disable).")
     String metricsListen;
 
     @Option(names = "--transport", paramLabel = "auto|native|nio", defaultValue = "auto",

@@ -4,12 +4,15 @@ import io.astaire.dataplane.agent.AgentRunner;
 import io.astaire.dataplane.agent.IdleStrategy;
 import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.config.TopologySource;
+import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.DrainTimer;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ResolvedHop;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.DatagramTransports;
+import io.astaire.dataplane.transport.DefaultListen;
+import io.astaire.dataplane.transport.SendHealth;
 import io.astaire.dataplane.transport.Endpoint;
 import io.astaire.dataplane.transport.PacketBatch;
 import io.astaire.dataplane.transport.TransportOptions.Offload;
@@ -66,6 +69,8 @@ public final class EdgeNode implements AutoCloseable {
     private final HopResolver resolver;
     private final EdgeStats stats = new EdgeStats();
     private final List<DatagramTransport> transports = new ArrayList<>();
+    private final SendHealth sends = new SendHealth("edge", () -> stats.sent() + stats.drops(DropReason.SEND_FAILED),
+            () -> stats.drops(DropReason.SEND_FAILED), () -> SendHealth.lastErrorOf(transports).get());
     private final List<TunIo> tunIos = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final List<TunToNetworkWorker> tunWorkers = new ArrayList<>();
@@ -144,7 +149,10 @@ public final class EdgeNode implements AutoCloseable {
                     tunMtu, config.tunName());
         }
 
-        InetSocketAddress listen = config.listen() != null ? config.listen() : defaultListen(config.role(), v.topology());
+        DefaultListen.Choice chosen = config.listen() != null
+                ? new DefaultListen.Choice(config.listen(), "--listen", config.listen().getAddress().isAnyLocalAddress())
+                : defaultListen(config.role(), v.topology());
+        InetSocketAddress listen = chosen.address();
         int workers = config.workers();
         for (int i = 0; i < workers; i++) {
             DatagramTransport rx = DatagramTransports.open(config.transport(),
@@ -190,7 +198,8 @@ public final class EdgeNode implements AutoCloseable {
         LOG.info("TUN {}: {}; UDP: GSO {}, GRO {}, {} source port(s) per worker", tun.name(), tun.offloads().describe(),
                 udpGsoInUse() ? "on" : "off", udpGroInUse() ? "on" : "off", config.sourcePorts());
         LOG.info("{} ready: TUN {} (MTU {} = underlay {} via {} - {} bytes of encapsulation, {} queue(s)), listening on {}, topology v{}",
-                role, tun.name(), tunMtu, underlayMtu, underlayDevice, underlayMtu - tunMtu, workers, localAddress, v.version());
+                role, tun.name(), tunMtu, underlayMtu, underlayDevice, underlayMtu - tunMtu, workers,
+                localAddress + " (" + chosen.why() + ")", v.version());
     }
 
     private void awaitFirstAnswers(EdgeTables t) {
@@ -227,10 +236,20 @@ public final class EdgeNode implements AutoCloseable {
         return null;
     }
 
-    static InetSocketAddress defaultListen(EdgeRole role, Topology topology) {
+    /**
+     * Without {@code --listen}: the edge's own address in the topology when it is one of this host's
+     * ({@link DefaultListen}); an edge the topology gives no address listens on every interface of
+     * the family its functions use, on the NSH port.
+     */
+    static DefaultListen.Choice defaultListen(EdgeRole role, Topology topology) {
         EndpointSpec self = role == EdgeRole.INGRESS ? topology.ingress() : topology.egress();
-        int port = self != null && self.address() != null ? self.address().port() : HopAddress.VXLAN_GPE_PORT;
-        return new InetSocketAddress(InetAddress.ofLiteral("0.0.0.0"), port);
+        if (self != null && self.address() != null) {
+            return DefaultListen.forHop(self.address(), "the " + role.label());
+        }
+        InetAddress functions = functionAddress(topology);
+        boolean ipv6 = functions instanceof Inet6Address;
+        return new DefaultListen.Choice(new InetSocketAddress(DefaultListen.wildcard(ipv6), HopAddress.VXLAN_GPE_PORT),
+                "the topology gives the " + role.label() + " no address: every " + (ipv6 ? "IPv6" : "IPv4") + " interface", true);
     }
 
     /** The one place an edge's tables are built (routes and rules of one version, together). */
@@ -313,7 +332,12 @@ public final class EdgeNode implements AutoCloseable {
                 return false;
             }
         }
-        return stoppedWorker() == null;
+        return stoppedWorker() == null && sends.problem() == null;
+    }
+
+    /** Whether every send failed lately (see {@link SendHealth}); for a gauge. */
+    public SendHealth sendHealth() {
+        return sends;
     }
 
     /** A worker an Error stopped, or null while all run. */
@@ -337,6 +361,10 @@ public final class EdgeNode implements AutoCloseable {
         AgentRunner stopped = stoppedWorker();
         if (stopped != null) {
             return stopped.deathNotice() + "; restart the edge";
+        }
+        String cannotSend = sends.problem();
+        if (cannotSend != null) {
+            return cannotSend;
         }
         return "TUN device " + tun.name() + " was deleted; restart the edge";
     }

@@ -12,7 +12,9 @@ import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.DatagramTransports;
+import io.astaire.dataplane.transport.DefaultListen;
 import io.astaire.dataplane.transport.PacketBatch;
+import io.astaire.dataplane.transport.SendHealth;
 import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.dataplane.update.TopologyRejection;
 import io.astaire.function.ServiceFunction;
@@ -65,6 +67,9 @@ public final class SfNode implements AutoCloseable {
     private final LatencyHistogram latency;
     private final NodeMetrics metrics;
     private final NodeConductor conductor;
+    /** Where the workers bind and why (null only in fixed mode without --listen, refused at start). */
+    private final DefaultListen.Choice listen;
+    private final SendHealth sends;
     private final List<Worker> workers = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private volatile boolean ready;
@@ -77,12 +82,15 @@ public final class SfNode implements AutoCloseable {
         this.config = b;
         this.counters = new StripedCounters(NodeCounts.LAYOUT, b.workers);
         this.latency = new LatencyHistogram(b.workers);
+        this.listen = chooseListen(b);
+        this.sends = new SendHealth("sf node", this::forwarded, () -> drops(DropReason.SEND_FAILED),
+                () -> SendHealth.lastErrorOf(workers.stream().map(Worker::transport).toList()).get());
         if (b.resolver != null) {
             this.resolver = b.resolver;
             this.ownsResolver = false;
         } else {
             // A dual-stack (IPv6) socket can send to both families; an IPv4 one only to IPv4.
-            DnsNameLookup.Family family = b.listen != null && b.listen.getAddress() instanceof Inet6Address
+            DnsNameLookup.Family family = listen != null && listen.address().getAddress() instanceof Inet6Address
                     ? DnsNameLookup.Family.BOTH : DnsNameLookup.Family.IPV4;
             this.resolver = new HopResolver(new DnsNameLookup(b.dnsServer, family, Duration.ofSeconds(2)), b.resolverOptions);
             this.ownsResolver = true;
@@ -90,6 +98,25 @@ public final class SfNode implements AutoCloseable {
         this.metrics = new NodeMetrics(meters, counters, latency, b.workers, this::topologyVersion);
         this.conductor = new NodeConductor(b.workers, b.functionNames, b.functionFactory, meters, metrics, resolver, b.drain);
         resolver.meters(meters); // astaire_next_hop_unreachable_total{replica}
+    }
+
+    /**
+     * {@code --listen}, else the first function's address from the topology when it is this host's
+     * (see {@link DefaultListen}); null in fixed mode without {@code --listen} (refused at start).
+     */
+    private static DefaultListen.Choice chooseListen(Builder b) {
+        if (b.listen != null) {
+            return new DefaultListen.Choice(b.listen, "--listen", b.listen.getAddress().isAnyLocalAddress());
+        }
+        if (b.topology == null) {
+            return null;
+        }
+        String first = b.functionNames.getFirst();
+        FunctionSpec spec = b.topology.current().topology().function(first);
+        if (spec == null) {
+            return null; // the conductor refuses the unknown name with the list of known ones
+        }
+        return DefaultListen.forHop(spec.address(), "function '" + first + "'");
     }
 
     public static Builder builder() {
@@ -101,14 +128,9 @@ public final class SfNode implements AutoCloseable {
     private SfNode start() {
         try {
             NodeState initial;
-            InetSocketAddress listen = config.listen;
+            InetSocketAddress listen = this.listen == null ? null : this.listen.address();
             if (config.topology != null) {
-                TopologySource.Versioned v = config.topology.current();
-                initial = conductor.startTopology(v);
-                if (listen == null) {
-                    listen = new InetSocketAddress(InetAddress.getByAddress(new byte[4]),
-                            v.topology().function(config.functionNames.getFirst()).address().port());
-                }
+                initial = conductor.startTopology(config.topology.current());
             } else {
                 Objects.requireNonNull(config.next, "fixed mode needs a next hop");
                 if (listen == null) {
@@ -184,6 +206,8 @@ public final class SfNode implements AutoCloseable {
             runners.add(new AgentRunner(w, IdleStrategy.NONE, n -> stripe.add(NodeCounts.INTERNAL_ERRORS, n)));
         }
         conductor.attach(workers, runners);
+        io.micrometer.core.instrument.Gauge.builder("astaire.sends.failing", sends, SendHealth::failing)
+                .description("1 while every send to the next hops fails (the node is then not ready), else 0").register(meters);
         metrics.offload(() -> workers.stream().anyMatch(w -> w.transport().gsoInUse()),
                 () -> workers.stream().anyMatch(w -> w.transport().groInUse()));
         runners.forEach(r -> r.start(false));
@@ -205,7 +229,7 @@ public final class SfNode implements AutoCloseable {
     }
 
     private void logStart(NodeState s) {
-        LOG.info("sf node listening on UDP {} with {} worker(s) ({} transport, batches of {})", localAddress, workers.size(),
+        LOG.info("sf node listening on UDP {} ({}) with {} worker(s) ({} transport, batches of {})", localAddress, listen.why(), workers.size(),
                 DatagramTransports.effective(config.transport), config.batchSize);
         DatagramTransport first = workers.getFirst().transport();
         LOG.info("UDP offloads in use: GSO {}, GRO {} (--offload {}); sending from {} source port(s) per worker",
@@ -240,6 +264,10 @@ public final class SfNode implements AutoCloseable {
         if (dead != null) {
             return dead.deathNotice() + "; restart the node";
         }
+        String cannotSend = sends.problem();
+        if (cannotSend != null) {
+            return cannotSend;
+        }
         return conductor.state() == null ? "no topology applied yet" : "starting";
     }
 
@@ -264,7 +292,7 @@ public final class SfNode implements AutoCloseable {
 
     /** True once started, until closed, and while every worker runs (an Error that ends one makes the node not ready). */
     public boolean isReady() {
-        return ready && !closed && deadWorker() == null;
+        return ready && !closed && deadWorker() == null && sends.problem() == null;
     }
 
     /** Why {@link #isReady()} is false (as {@code /readyz} says it), or null when ready. */
@@ -326,13 +354,7 @@ public final class SfNode implements AutoCloseable {
         NodeState s = conductor.state();
         Map<String, Long> out = new LinkedHashMap<>();
         out.put("datagrams", counters.sum(NodeCounts.DATAGRAMS));
-        long forwarded = 0;
-        if (s != null) {
-            for (PathStats p : s.everyPath) {
-                forwarded += p.sum(PathStats.PACKETS_OUT);
-            }
-        }
-        out.put("forwarded", forwarded);
+        out.put("forwarded", forwarded());
         out.put("dropped.malformed", drops(DropReason.MALFORMED));
         out.put("unknown_generation", s == null ? 0 : s.table.unknownGenerations());
         for (DropReason r : DropReason.values()) {
@@ -347,6 +369,18 @@ public final class SfNode implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Datagrams handed to the sockets for their next hops so far (sent or refused). */
+    private long forwarded() {
+        NodeState s = conductor.state();
+        long forwarded = 0;
+        if (s != null) {
+            for (PathStats p : s.everyPath) {
+                forwarded += p.sum(PathStats.PACKETS_OUT);
+            }
+        }
+        return forwarded;
     }
 
     /** The names of the functions this node runs. */
@@ -447,7 +481,11 @@ public final class SfNode implements AutoCloseable {
 
         private Builder() {}
 
-        /** UDP address to listen on; default: 0.0.0.0 and the port of the first function's address. */
+        /**
+         * UDP address to listen on; default: the first function's address in the topology when it
+         * is one of this host's, every interface of its family when it is a name or not this host's
+         * ({@link DefaultListen}).
+         */
         public Builder listen(InetSocketAddress address) {
             this.listen = address;
             return this;

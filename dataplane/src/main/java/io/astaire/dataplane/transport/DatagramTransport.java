@@ -36,6 +36,11 @@ public interface DatagramTransport extends AutoCloseable {
      */
     int send(PacketBatch batch);
 
+    /** Why the kernel last refused a datagram for good ({@code "Address family not supported... (errno 97)"}), or null. */
+    default String lastSendError() {
+        return null;
+    }
+
     /** Whether sends put runs of equal datagrams into one GSO ({@code UDP_SEGMENT}) message now. */
     default boolean gsoInUse() {
         return false;

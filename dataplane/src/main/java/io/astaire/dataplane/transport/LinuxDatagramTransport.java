@@ -77,6 +77,8 @@ public final class LinuxDatagramTransport implements DatagramTransport {
     private final int[] fds;
     private final int sendSockets;
     private final int family;
+    /** The errno of the last message the kernel refused for good (0: none yet); read by readiness checks. */
+    private volatile int lastSendErrno;
     private final InetSocketAddress localAddress;
     private final boolean gro;
     private final boolean keepSource;
@@ -260,6 +262,12 @@ public final class LinuxDatagramTransport implements DatagramTransport {
     @Override
     public InetSocketAddress localAddress() {
         return localAddress;
+    }
+
+    @Override
+    public String lastSendError() {
+        int e = lastSendErrno;
+        return e == 0 ? null : strerror(e) + " (errno " + e + ")";
     }
 
     @Override
@@ -638,6 +646,8 @@ public final class LinuxDatagramTransport implements DatagramTransport {
             }
             if (!separate && segments(messages, done) > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
                 sent += sendSeparately(batch, fd, messages, done, errno);
+            } else {
+                lastSendErrno = errno; // the message is dropped: say why to whoever watches sends
             }
             done++;
             retries = 0;

@@ -116,7 +116,10 @@ public final class CounterFunction implements ServiceFunction {
     // The rare path: the first packet of a flow.
     private Stats newFlow(FlowKey flow) {
         if (flows.size() >= maxFlows) {
-            return otherFlows;
+            // Full, perhaps by another worker's insert of this very flow since our get: look again,
+            // or this packet would count under "other" while the flow has its own series.
+            Stats raced = flows.get(flow);
+            return raced != null ? raced : otherFlows;
         }
         Stats fresh = new Stats();
         Stats raced = flows.putIfAbsent(flow.copy(), fresh);
