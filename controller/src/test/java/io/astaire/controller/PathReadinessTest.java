@@ -33,8 +33,9 @@ class PathReadinessTest {
              "egress": {"address": "127.0.0.1:4794"}}
             """;
 
-    private static void report(Http api, String name, String role, String functions, long version) {
-        Http.Response r = api.post("/api/v1/nodes/" + name + "/status",
+    /** A status report as node {@code name} sends it, with its own node token. */
+    private static void report(RunningController controller, Http api, String name, String role, String functions, long version) {
+        Http.Response r = api.token(controller.nodeToken(name)).post("/api/v1/nodes/" + name + "/status",
                 "{\"role\":\"" + role + "\",\"functions\":[" + functions + "],\"appliedVersion\":" + version + "}");
         assertThat(r.status()).as(r.body()).isEqualTo(200);
     }
@@ -47,11 +48,11 @@ class PathReadinessTest {
         return api.get("/api/v1/topology/readiness");
     }
 
-    private static void allReport(Http api, long version) {
-        report(api, "sf-a", "sf", "\"a\"", version);
-        report(api, "sf-b", "sf", "\"b\"", version);
-        report(api, "sf-c", "sf", "\"c\"", version);
-        report(api, "egress-0", "egress", "", version);
+    private static void allReport(RunningController controller, Http api, long version) {
+        report(controller, api, "sf-a", "sf", "\"a\"", version);
+        report(controller, api, "sf-b", "sf", "\"b\"", version);
+        report(controller, api, "sf-c", "sf", "\"c\"", version);
+        report(controller, api, "egress-0", "egress", "", version);
     }
 
     @Test
@@ -60,7 +61,7 @@ class PathReadinessTest {
             Http api = new Http(controller.uri(), RunningController.TOKEN);
             api.post("/api/v1/apply", TOPOLOGY);
             long v1 = version(api);
-            allReport(api, v1);
+            allReport(controller, api, v1);
             await().atMost(Duration.ofSeconds(5)).until(() -> readiness(api).json().path("ready").asBoolean());
             assertThat(api.get("/api/v1/topology").header(ControllerTopologySource.READY_VERSION_HEADER)).isEqualTo("" + v1);
 
@@ -74,12 +75,12 @@ class PathReadinessTest {
             assertThat(pending.json().path("readyVersion").asLong()).isEqualTo(v1);
             assertThat(pending.json().path("waitingFor").toString()).contains("sf-a", "sf-b", "sf-c", "egress-0");
 
-            report(api, "sf-a", "sf", "\"a\"", v2);
-            report(api, "sf-c", "sf", "\"c\"", v2);
-            report(api, "egress-0", "egress", "", v2);
+            report(controller, api, "sf-a", "sf", "\"a\"", v2);
+            report(controller, api, "sf-c", "sf", "\"c\"", v2);
+            report(controller, api, "egress-0", "egress", "", v2);
             assertThat(readiness(api).json().path("waitingFor").toString()).contains("sf-b").doesNotContain("sf-a", "sf-c", "egress");
             assertThat(readyPoll).as("the ready long poll waits for the last hop").isNotDone();
-            report(api, "sf-b", "sf", "\"b\"", v2);
+            report(controller, api, "sf-b", "sf", "\"b\"", v2);
 
             Http.Response answered = readyPoll.join();
             assertThat(answered.status()).isEqualTo(200);
@@ -95,7 +96,7 @@ class PathReadinessTest {
             Http api = new Http(controller.uri(), RunningController.TOKEN);
             api.post("/api/v1/apply", TOPOLOGY);
             long v1 = version(api);
-            allReport(api, v1);
+            allReport(controller, api, v1);
             await().atMost(Duration.ofSeconds(5)).until(() -> readiness(api).json().path("ready").asBoolean());
             // a rule and a function's config: no path's generation moves, the nodes at v1 already carry v2's paths
             api.put("/api/v1/rules/r", "{\"name\":\"r\",\"protocol\":\"tcp\",\"chain\":\"web\"}");
@@ -112,14 +113,14 @@ class PathReadinessTest {
             Http api = new Http(controller.uri(), RunningController.TOKEN);
             api.post("/api/v1/apply", TOPOLOGY);
             long v1 = version(api);
-            allReport(api, v1);
+            allReport(controller, api, v1);
             await().atMost(Duration.ofSeconds(5)).until(() -> readiness(api).json().path("ready").asBoolean());
 
             api.put("/api/v1/chains/web", "{\"name\":\"web\",\"spi\":10,\"symmetric\":false,\"functions\":[\"b\",\"a\"]}");
             long v2 = version(api);
             long start = System.nanoTime();
-            report(api, "sf-a", "sf", "\"a\"", v2);
-            report(api, "egress-0", "egress", "", v2); // sf-b stays at v1: down, or refusing v2
+            report(controller, api, "sf-a", "sf", "\"a\"", v2);
+            report(controller, api, "egress-0", "egress", "", v2); // sf-b stays at v1: down, or refusing v2
             Http.Response r = readiness(api);
             assertThat(r.json().path("ready").asBoolean()).isFalse();
             assertThat(r.json().path("switchesInMillis").asLong()).isBetween(1L, 800L);
@@ -138,13 +139,13 @@ class PathReadinessTest {
             Http api = new Http(controller.uri(), RunningController.TOKEN);
             api.post("/api/v1/apply", TOPOLOGY);
             long v1 = version(api);
-            report(api, "sf-b-old", "sf", "\"b\"", v1); // then it dies
+            report(controller, api, "sf-b-old", "sf", "\"b\"", v1); // then it dies
             api.put("/api/v1/chains/web", "{\"name\":\"web\",\"spi\":10,\"symmetric\":false,\"functions\":[\"b\"]}");
             long v2 = version(api);
-            report(api, "sf-b-new", "sf", "\"b\"", v2);
+            report(controller, api, "sf-b-new", "sf", "\"b\"", v2);
             assertThat(readiness(api).json().path("waitingFor").toString()).contains("sf-b-old");
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                report(api, "sf-b-new", "sf", "\"b\"", v2); // reports keep coming from the live one
+                report(controller, api, "sf-b-new", "sf", "\"b\"", v2); // reports keep coming from the live one
                 return readiness(api).json().path("readyVersion").asLong() == v2;
             });
         }
@@ -156,7 +157,7 @@ class PathReadinessTest {
             Http api = new Http(controller.uri(), RunningController.TOKEN);
             api.post("/api/v1/apply", TOPOLOGY);
             long v1 = version(api);
-            allReport(api, v1);
+            allReport(controller, api, v1);
             await().atMost(Duration.ofSeconds(5)).until(() -> readiness(api).json().path("ready").asBoolean());
 
             try (ControllerTopologySource edge = ControllerTopologySource.forEdge(controller.uri());
@@ -179,7 +180,7 @@ class PathReadinessTest {
                 assertThat(edgeV2.origin().chain("web").functions()).containsExactly("a", "b");
                 assertThat(edgeV2.topology().chain("web").functions()).containsExactly("a", "c", "b");
 
-                allReport(api, v2);
+                allReport(controller, api, v2);
                 Versioned switched = edgeSaw.poll(5, TimeUnit.SECONDS);
                 assertThat(switched).as("told once every hop reported").isNotNull();
                 assertThat(switched.version()).isEqualTo(v2);

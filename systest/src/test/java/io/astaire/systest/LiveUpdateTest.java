@@ -83,16 +83,18 @@ class LiveUpdateTest {
         apply(ctl, topology(steadyPort, movingPort));
 
         String url = "http://" + CONTROLLER + ":8080";
+        String nodeToken = db + ".node-token"; // the node secret the controller generated: each node derives its own token
         List<LabProcess> nodes = new ArrayList<>();
         nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0",
-                "--underlay-mtu", "1500", "--report-interval", "1s"));
+                "--underlay-mtu", "1500", "--report-interval", "1s", "--node-token-file", nodeToken));
         for (int i = 1; i <= 5; i++) {
             String function = "mark-" + (char) ('a' + Math.min(i, 4) - 1); // sf5 runs mark-d too: where it moves
             nodes.add(chain.startAstaire("sf-" + function + "-" + i, "sf" + i, "sf", "--function", function,
-                    "--controller", url, "--workers", "1", "--name", "sf" + i, "--report-interval", "1s"));
+                    "--controller", url, "--workers", "1", "--name", "sf" + i, "--report-interval", "1s",
+                    "--node-token-file", nodeToken));
         }
         nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0",
-                "--underlay-mtu", "1500", "--report-interval", "1s")); // no reverse paths: nothing to take the MTU from
+                "--underlay-mtu", "1500", "--report-interval", "1s", "--node-token-file", nodeToken)); // no reverse paths: nothing to take the MTU from
         for (LabProcess p : nodes) {
             chain.awaitReady(p, 9090, 120);
         }
