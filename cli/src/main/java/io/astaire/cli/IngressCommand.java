@@ -126,6 +126,7 @@ final class IngressCommand implements Callable<Integer> {
             String command = "astaire " + role.label();
             EdgeConfig config;
             InetSocketAddress metrics;
+            String credential;
             Duration interval;
             Duration drainTime;
             try {
@@ -142,16 +143,14 @@ final class IngressCommand implements Callable<Integer> {
                 config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
                         workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts);
                 metrics = socketAddress("--metrics-listen", metricsListen);
-                if (source.controller != null) {
-                    nodeToken.install(name);
-                }
+                credential = source.controller != null ? nodeToken.credentialFor(name) : null;
             } catch (IllegalArgumentException | UnknownHostException e) {
                 System.err.println(command + ": " + e.getMessage());
                 return 2;
             }
             try {
                 EdgeLauncher launcher = EdgeLauncher.start(config,
-                        EdgeLauncher.topologySource(source.topology, source.controller), metrics, name, interval, drainTime);
+                        EdgeLauncher.topologySource(source.topology, source.controller), metrics, name, interval, drainTime, credential);
                 launcher.runUntilShutdown();
                 return 0;
             } catch (ModelException e) {

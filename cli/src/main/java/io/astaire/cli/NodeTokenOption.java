@@ -60,14 +60,14 @@ final class NodeTokenOption {
     }
 
     /**
-     * Makes the credential the one every reporter of this process uses (edges start theirs inside
-     * the launcher), after checking that it fits {@code name} when the name is known already.
+     * The credential for the node called {@code name} (null: not known yet), checked now: a token
+     * bound to another name fails at start, naming the flag.
      */
-    void install(String name) {
+    String credentialFor(String name) {
         String c = credential();
         if (c != null && name != null) {
-            NodeToken.bearerFor(c, name); // a token bound to another name fails here, at start
+            NodeToken.bearerFor(c, name);
         }
-        NodeStatusReporter.useCredential(c);
+        return c;
     }
 }

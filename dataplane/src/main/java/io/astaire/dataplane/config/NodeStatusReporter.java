@@ -27,29 +27,14 @@ import org.slf4j.LoggerFactory;
  * {@code astaire describe chain} show them. Runs on its own daemon thread, never on the packet
  * path; a controller that is down costs one log line per change of state, not one per attempt.
  * Each report carries the node's own token ({@link NodeToken}), derived from the credential it is
- * given (see {@link #useCredential}); the credential never reaches a log.
+ * given; the credential never reaches a log.
  */
 public final class NodeStatusReporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeStatusReporter.class);
 
     /** The credential set by the command line ({@code --node-token-file}); else {@code $ASTAIRE_NODE_TOKEN}. */
-    private static volatile String processCredential;
-
-    /**
-     * Sets the node credential (a node token {@code NAME:TOKEN} or the fleet's node secret) every
-     * reporter of this process uses when not given one: how {@code --node-token-file} reaches
-     * reporters started by launchers that do not pass it.
-     */
-    public static void useCredential(String credential) {
-        processCredential = credential == null || credential.isBlank() ? null : credential.trim();
-    }
-
-    /** The credential set by {@link #useCredential}, else {@code $ASTAIRE_NODE_TOKEN}, else null. */
+    /** {@code $ASTAIRE_NODE_TOKEN} (a node token {@code NAME:TOKEN} or the fleet's node secret), else null. */
     public static String defaultCredential() {
-        String c = processCredential;
-        if (c != null) {
-            return c;
-        }
         String env = System.getenv(ControllerProtocol.NODE_TOKEN_ENV);
         return env == null || env.isBlank() ? null : env.trim();
     }

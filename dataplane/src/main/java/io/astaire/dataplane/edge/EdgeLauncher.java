@@ -61,12 +61,16 @@ public final class EdgeLauncher implements AutoCloseable {
      */
     public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen,
                                      String name, Duration reportInterval) {
-        return start(config, source, metricsListen, name, reportInterval, io.astaire.dataplane.forward.ForwardingTable.DEFAULT_DRAIN);
+        return start(config, source, metricsListen, name, reportInterval, io.astaire.dataplane.forward.ForwardingTable.DEFAULT_DRAIN,
+                NodeStatusReporter.defaultCredential());
     }
 
-    /** As above, keeping routes of a path's previous generation for {@code drain} after a change. */
+    /**
+     * As above, keeping routes of a path's previous generation for {@code drain} after a change, and
+     * reporting with {@code credential} (the node's token {@code NAME:TOKEN} or the node secret; null: none).
+     */
     public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen,
-                                     String name, Duration reportInterval, Duration drain) {
+                                     String name, Duration reportInterval, Duration drain, String credential) {
         HopResolver resolver = new HopResolver(new DnsNameLookup(null, DnsNameLookup.Family.BOTH, Duration.ofSeconds(2)),
                 HopResolver.Options.defaults());
         EdgeNode node;
@@ -95,7 +99,7 @@ public final class EdgeLauncher implements AutoCloseable {
         if (source instanceof ControllerTopologySource controller) {
             // Counters named <role>.<counter>, so 'astaire describe chain' shows them on the ingress/egress hop.
             String role = config.role().label();
-            launcher.reporter = new NodeStatusReporter(controller.controller(), name != null ? name : role + "@" + hostname(), role, List.of(),
+            launcher.reporter = new NodeStatusReporter(controller.controller(), name != null ? name : role + "@" + hostname(), credential, role, List.of(),
                     node::appliedVersion, () -> {
                         Map<String, Long> m = new TreeMap<>();
                         node.stats().asMap().forEach((k, v) -> {
