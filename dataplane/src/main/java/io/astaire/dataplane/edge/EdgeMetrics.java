@@ -41,6 +41,11 @@ public final class EdgeMetrics {
                 .description("1 while the edge's sockets receive coalesced datagrams (UDP GRO)").tags(common.and("feature", "gro")).register(registry);
         Gauge.builder("astaire.edge.tun.mtu", node, EdgeNode::tunMtu).description("MTU set on the TUN device")
                 .tags(common).register(registry);
+        for (boolean answered : new boolean[] {true, false}) {
+            io.micrometer.core.instrument.FunctionCounter.builder("astaire.oam.echo", node, n -> n.echoes(answered))
+                    .description("NSH OAM echo requests this edge answered, or refused (malformed, a reply, over the rate cap)")
+                    .tags(common.and("outcome", answered ? "answered" : "refused")).register(registry);
+        }
         Gauge.builder("astaire.sends.failing", node, n -> n.sendHealth().failing())
                 .description("1 while every send to the next hops fails (the edge is then not ready), else 0").tags(common).register(registry);
         Gauge.builder("astaire.edge.ready", node, n -> n.ready() ? 1 : 0).description("1 once the edge forwards")

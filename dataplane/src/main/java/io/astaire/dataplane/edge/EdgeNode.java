@@ -74,6 +74,7 @@ public final class EdgeNode implements AutoCloseable {
     private final List<TunIo> tunIos = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final List<TunToNetworkWorker> tunWorkers = new ArrayList<>();
+    private final List<NetworkToTunWorker> netWorkers = new ArrayList<>();
     private final TopologyUpdates updates = new TopologyUpdates();
     private volatile EdgeTables tables;
     private TunDevice tun;
@@ -188,6 +189,7 @@ public final class EdgeNode implements AutoCloseable {
             NetworkToTunWorker in = new NetworkToTunWorker(role + "-net-" + i, transports.get(i), writeIo, vnetHeader,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, inCounts);
             tunWorkers.add(out);
+            netWorkers.add(in);
             runners.add(new AgentRunner(out, out::idle, n -> outCounts.add(EdgeWorkerCounts.INTERNAL_ERRORS, n)));
             // The network side blocks in its receive (with a timeout): nothing to do between turns.
             runners.add(new AgentRunner(in, IdleStrategy.NONE, n -> inCounts.add(EdgeWorkerCounts.INTERNAL_ERRORS, n)));
@@ -333,6 +335,15 @@ public final class EdgeNode implements AutoCloseable {
             }
         }
         return stoppedWorker() == null && sends.problem() == null;
+    }
+
+    /** OAM echo requests the edge answered ({@code answered}) or refused, over its network workers. */
+    public long echoes(boolean answered) {
+        long n = 0;
+        for (NetworkToTunWorker w : netWorkers) {
+            n += answered ? w.echo().answered() : w.echo().refused();
+        }
+        return n;
     }
 
     /** Whether every send failed lately (see {@link SendHealth}); for a gauge. */

@@ -203,4 +203,8 @@ final class NetworkToTunWorker implements Agent {
         counters.add(EdgeWorkerCounts.TUN_COALESCED_SEGMENTS, segments);
     }
 
+    /** This worker's OAM echo responder (its counts are on /metrics). */
+    EchoResponder echo() {
+        return echo;
+    }
 }

@@ -206,6 +206,16 @@ public final class SfNode implements AutoCloseable {
             runners.add(new AgentRunner(w, IdleStrategy.NONE, n -> stripe.add(NodeCounts.INTERNAL_ERRORS, n)));
         }
         conductor.attach(workers, runners);
+        io.micrometer.core.instrument.FunctionCounter.builder("astaire.sf.unknown.generation", conductor,
+                        c -> c.state() == null ? 0 : c.state().table.unknownGenerations())
+                .description("packets stamped with a path generation this node does not know, routed by the current path")
+                .register(meters);
+        for (String outcome : List.of("answered", "refused")) {
+            io.micrometer.core.instrument.FunctionCounter.builder("astaire.oam.echo", workers, ws -> ws.stream()
+                            .mapToLong(w -> outcome.equals("answered") ? w.echo().answered() : w.echo().refused()).sum())
+                    .description("NSH OAM echo requests this node answered, or refused (malformed, a reply, over the rate cap)")
+                    .tag("outcome", outcome).register(meters);
+        }
         io.micrometer.core.instrument.Gauge.builder("astaire.sends.failing", sends, SendHealth::failing)
                 .description("1 while every send to the next hops fails (the node is then not ready), else 0").register(meters);
         metrics.offload(() -> workers.stream().anyMatch(w -> w.transport().gsoInUse()),

@@ -223,6 +223,11 @@ final class Worker implements Agent {
         return index;
     }
 
+    /** The OAM echo responder of this worker (its answered and refused counts are on /metrics). */
+    EchoResponder echo() {
+        return echo;
+    }
+
     DatagramTransport transport() {
         return transport;
     }

@@ -77,6 +77,8 @@ class EdgeEchoTest {
                 prober.setSoTimeout(500);
                 assertThat(receives(prober)).isFalse();
                 assertThat(egress.ready()).isTrue();
+                assertThat(egress.echoes(true)).as("answered").isEqualTo(1);
+                assertThat(egress.echoes(false)).as("the reply sent back to it: refused").isEqualTo(1);
             }
             return null;
         });

@@ -127,6 +127,7 @@ class SfNodeGenerationTest {
         send(0x5EED, 5);
         assertThat(receivedGeneration(newHop)).as("an unknown generation: the current path").isEqualTo(g2);
         assertThat(node.counterSnapshot().get("unknown_generation")).isEqualTo(unknownBefore + 1);
+        assertThat(node.scrape()).contains("astaire_sf_unknown_generation_total " + (unknownBefore + 1) + ".0");
         assertThat(receivedGeneration(oldHop)).isNull();
         assertThat(System.nanoTime() - published).as("all of the above within the drain time").isLessThan(drain.toNanos());
 

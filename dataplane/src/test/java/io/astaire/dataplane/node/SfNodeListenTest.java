@@ -113,6 +113,28 @@ class SfNodeListenTest {
         assertThat(node.drops(io.astaire.dataplane.counters.DropReason.SEND_FAILED)).isPositive();
     }
 
+    @Test
+    void anEchoRequestIsAnsweredAndCountedAndAReplyIsRefused() throws Exception {
+        int port = SfNodeChainTest.freePort();
+        node = passthrough().topology(topology("127.0.0.1:" + port, "127.0.0.1:4799"), List.of("a")).start();
+        try (DatagramSocket prober = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            prober.setSoTimeout(5000);
+            java.nio.ByteBuffer request = java.nio.ByteBuffer.allocate(io.astaire.dataplane.oam.OamEcho.LENGTH);
+            io.astaire.dataplane.oam.OamEcho.writeRequest(request, 0, (InetSocketAddress) prober.getLocalSocketAddress(), 42);
+            prober.send(new DatagramPacket(request.array(), request.capacity(), node.localAddress()));
+            DatagramPacket reply = new DatagramPacket(new byte[128], 128);
+            prober.receive(reply);
+            java.nio.ByteBuffer got = java.nio.ByteBuffer.wrap(reply.getData(), 0, reply.getLength());
+            assertThat(io.astaire.dataplane.oam.OamEcho.type(got, 0, reply.getLength())).isEqualTo(io.astaire.dataplane.oam.OamEcho.REPLY);
+            assertThat(io.astaire.dataplane.oam.OamEcho.nonce(got, 0)).isEqualTo(42);
+            // A reply sent to a node is not a request: refused, never answered.
+            prober.send(new DatagramPacket(reply.getData(), reply.getLength(), node.localAddress()));
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(node.scrape())
+                    .contains("astaire_oam_echo_total{outcome=\"answered\"} 1.0")
+                    .contains("astaire_oam_echo_total{outcome=\"refused\"} 1.0"));
+        }
+    }
+
     private static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
         try (HttpClient c = HttpClient.newHttpClient()) {
             return c.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
