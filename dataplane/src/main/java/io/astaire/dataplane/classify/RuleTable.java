@@ -248,6 +248,16 @@ public final class RuleTable {
         return dstLow[i];
     }
 
+    /** {source mask high, low, destination mask high, low}. */
+    long[] masks(int i) {
+        return new long[] {srcMaskHigh[i], srcMaskLow[i], dstMaskHigh[i], dstMaskLow[i]};
+    }
+
+    /** {source from, to, destination from, to}, -1 where the rule takes any port. */
+    int[] ports(int i) {
+        return new int[] {srcPortFrom[i], srcPortTo[i], dstPortFrom[i], dstPortTo[i]};
+    }
+
     /** What unmatched traffic gets: the default chain's SPI (reverse SPI at the egress), or {@link #NO_MATCH}. */
     public int defaultSpi() {
         return defaultSpi;

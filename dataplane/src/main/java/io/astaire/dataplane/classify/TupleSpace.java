@@ -10,115 +10,137 @@ import java.util.Map;
  * all: tuple space search with priority pruning, in the style of Open vSwitch's classifier and of
  * TupleMerge.
  *
- * <p>Rules are grouped into <em>tuples</em> by the shape of their mask: family, source and
- * destination prefix length rounded down to a {@linkplain #V4_STEP grid} (so a /27 and a /25
- * share the /24 tuple: fewer tuples to probe, and the rule itself is verified on a hit), and
- * whether the protocol is exact. Each tuple is an open hash table keyed by the flow's addresses
- * under the tuple's masks (and the protocol when exact); a bucket chains its rules in table
- * order. Ports are not in the key: they are verified per rule, so port ranges cost nothing to
- * build. Tuples are probed in the order of their best (lowest-index) rule and the search stops
- * when no remaining tuple holds a rule before the match found.
+ * <p>Rules are grouped into <em>tuples</em> by the shape of their mask: family and source and
+ * destination prefix length rounded down to a grid ({@link #V4_STEP}, {@link #V6_STEP}: a /27 and
+ * a /25 share the /24 tuple, so there are few tuples to probe and the rule itself is verified on a
+ * hit). Each tuple is a hash table keyed by the flow's addresses under the tuple's masks; a
+ * bucket's rules sit side by side in table order, each packed with its whole match (addresses,
+ * masks, protocol, ports) in one run of longs, so verifying one touches one or two cache lines.
+ * Protocol and ports are verified per rule, not keyed: port ranges cost nothing to build. Tuples
+ * are probed in the order of their first rule and the search stops once no remaining tuple holds
+ * a rule before the match found.
  *
- * <p>Everything is flat primitive arrays; a lookup allocates nothing. Cost is the number of tuples
- * probed (bounded by the grid: at most 9 × 9 × 2 per family) times a hash and a short chain, not
- * the number of rules. The worst case is many rules with the same rounded address pair (a chain
- * as long as those rules): a rule set that differs only by port degrades towards the scan.
+ * <p>Flat primitive arrays; a lookup allocates nothing. Its cost is the tuples probed (at most
+ * 5 × 5 for IPv4 and 9 × 9 for IPv6, fewer when rules share shapes) times a hash plus the rules
+ * of one bucket, not the number of rules. The worst case is many rules with the same rounded
+ * address pair (differing only by port or protocol, or by bits below the grid): they share a
+ * bucket and are verified one after the other, like the scan.
  */
 final class TupleSpace {
     /** IPv4 prefix lengths are rounded down to a multiple of this for the tuple key. */
-    static final int V4_STEP = 4;
+    static final int V4_STEP = 8;
     /** IPv6 prefix lengths are rounded down to a multiple of this for the tuple key. */
     static final int V6_STEP = 16;
 
-    private static final int EMPTY = -1;
+    // one packed rule: 8 address/mask words, then protocol/family/flags/rule, then the port ranges
+    private static final int SRC_HIGH = 0, SRC_LOW = 1, DST_HIGH = 2, DST_LOW = 3;
+    private static final int SRC_MASK_HIGH = 4, SRC_MASK_LOW = 5, DST_MASK_HIGH = 6, DST_MASK_LOW = 7;
+    private static final int META = 8, PORTS = 9, STRIDE = 10;
+    // META: rule index in the low 32 bits, then protocol (9 bits: 256 is any), family (3), flags
+    private static final int META_PROTOCOL_SHIFT = 32, META_FAMILY_SHIFT = 41;
+    private static final long SRC_PORTS_ANY = 1L << 44, DST_PORTS_ANY = 1L << 45;
+    private static final int PROTOCOL_ANY = 256;
 
-    private final RuleTable rules;
     private final int tupleCount;
     // per tuple, in order of its first rule
     private final int[] tupleFirstRule;
     private final int[] tupleFamily;        // 4, 6 or 0 (rules without prefixes: either family)
-    private final boolean[] tupleKeysProtocol;
-    private final long[] srcMaskHigh, srcMaskLow, dstMaskHigh, dstMaskLow;
-    private final int[] tupleOffset;        // into buckets
-    private final int[] tupleMask;          // bucket count - 1
-    // buckets of every tuple, back to back: the first rule of the chain or EMPTY
-    private final int[] buckets;
-    // per rule: the next rule in its bucket's chain (always a later rule) or EMPTY
-    private final int[] next;
+    private final long[] tupleMasks;        // 4 per tuple: source high, low, destination high, low
+    private final int[] tupleOffset;        // its first bucket in bucketStart
+    private final int[] tupleBucketMask;    // its bucket count - 1
+    // bucket b's rules are entries bucketStart[b] .. bucketStart[b + 1] - 1, in table order
+    private final int[] bucketStart;
+    private final long[] entries;
 
     TupleSpace(RuleTable rules) {
-        this.rules = rules;
         int size = rules.size();
         int[] tupleOfRule = new int[size];
         Map<Long, Integer> tupleIds = new HashMap<>();
-        int[] count = new int[Math.max(16, size)];
-        int[] firstRule = new int[count.length];
-        int[] keyBits = new int[count.length * 3]; // family, src length, dst length (key lengths)
-        boolean[] keysProto = new boolean[count.length];
+        int capacity = Math.max(16, size);
+        int[] count = new int[capacity];
+        int[] firstRule = new int[capacity];
+        int[] keyFamily = new int[capacity];
+        int[] keySource = new int[capacity];
+        int[] keyDestination = new int[capacity];
         for (int i = 0; i < size; i++) {
             int fam = rules.family(i);
             int step = fam == 6 ? V6_STEP : V4_STEP;
             int srcLen = rules.sourceLength(i) / step * step;
             int dstLen = rules.destinationLength(i) / step * step;
-            boolean proto = rules.protocol(i) != RuleTable.ANY_PROTOCOL;
-            long signature = ((long) fam << 24) | ((long) srcLen << 16) | ((long) dstLen << 8) | (proto ? 1 : 0);
+            long signature = ((long) fam << 16) | ((long) srcLen << 8) | dstLen;
             Integer id = tupleIds.get(signature);
             if (id == null) {
                 id = tupleIds.size();
                 tupleIds.put(signature, id);
                 firstRule[id] = i;
-                keyBits[id * 3] = fam;
-                keyBits[id * 3 + 1] = srcLen;
-                keyBits[id * 3 + 2] = dstLen;
-                keysProto[id] = proto;
+                keyFamily[id] = fam;
+                keySource[id] = srcLen;
+                keyDestination[id] = dstLen;
             }
             tupleOfRule[i] = id;
             count[id]++;
         }
         tupleCount = tupleIds.size();
         tupleFirstRule = Arrays.copyOf(firstRule, tupleCount);
-        tupleFamily = new int[tupleCount];
-        tupleKeysProtocol = Arrays.copyOf(keysProto, tupleCount);
-        srcMaskHigh = new long[tupleCount];
-        srcMaskLow = new long[tupleCount];
-        dstMaskHigh = new long[tupleCount];
-        dstMaskLow = new long[tupleCount];
+        tupleFamily = Arrays.copyOf(keyFamily, tupleCount);
+        tupleMasks = new long[tupleCount * 4];
         tupleOffset = new int[tupleCount];
-        tupleMask = new int[tupleCount];
-        int total = 0;
+        tupleBucketMask = new int[tupleCount];
+        int totalBuckets = 0;
         for (int t = 0; t < tupleCount; t++) {
-            int fam = keyBits[t * 3];
-            tupleFamily[t] = fam;
-            long[] s = RuleTable.mask(fam == 6, keyBits[t * 3 + 1]);
-            long[] d = RuleTable.mask(fam == 6, keyBits[t * 3 + 2]);
-            srcMaskHigh[t] = s[0];
-            srcMaskLow[t] = s[1];
-            dstMaskHigh[t] = d[0];
-            dstMaskLow[t] = d[1];
-            int buckets = Integer.highestOneBit(Math.max(1, count[t]) * 2 - 1) << 1; // ≥ 2 × rules: short chains
-            tupleOffset[t] = total;
-            tupleMask[t] = buckets - 1;
-            total += buckets;
+            boolean v6 = tupleFamily[t] == 6;
+            long[] s = RuleTable.mask(v6, keySource[t]);
+            long[] d = RuleTable.mask(v6, keyDestination[t]);
+            tupleMasks[t * 4] = s[0];
+            tupleMasks[t * 4 + 1] = s[1];
+            tupleMasks[t * 4 + 2] = d[0];
+            tupleMasks[t * 4 + 3] = d[1];
+            int buckets = Integer.highestOneBit(Math.max(1, count[t]) * 2 - 1) << 1; // ≥ 2 × rules: short buckets
+            tupleOffset[t] = totalBuckets;
+            tupleBucketMask[t] = buckets - 1;
+            totalBuckets += buckets;
         }
-        buckets = new int[total];
-        Arrays.fill(buckets, EMPTY);
-        next = new int[size];
-        // last rule first, each pushed at its chain's head: chains end up in table order
-        for (int i = size - 1; i >= 0; i--) {
+        // counting sort of the rules by bucket, stable: each bucket's rules stay in table order
+        int[] bucketOfRule = new int[size];
+        bucketStart = new int[totalBuckets + 1];
+        for (int i = 0; i < size; i++) {
             int t = tupleOfRule[i];
-            int h = hash(rules.sourceHigh(i) & srcMaskHigh[t], rules.sourceLow(i) & srcMaskLow[t],
-                    rules.destinationHigh(i) & dstMaskHigh[t], rules.destinationLow(i) & dstMaskLow[t],
-                    tupleKeysProtocol[t] ? rules.protocol(i) : 0);
-            int slot = tupleOffset[t] + (h & tupleMask[t]);
-            next[i] = buckets[slot];
-            buckets[slot] = i;
+            int h = hash(rules.sourceHigh(i) & tupleMasks[t * 4], rules.sourceLow(i) & tupleMasks[t * 4 + 1],
+                    rules.destinationHigh(i) & tupleMasks[t * 4 + 2], rules.destinationLow(i) & tupleMasks[t * 4 + 3]);
+            bucketOfRule[i] = tupleOffset[t] + (h & tupleBucketMask[t]);
+            bucketStart[bucketOfRule[i] + 1]++;
         }
+        for (int b = 0; b < totalBuckets; b++) {
+            bucketStart[b + 1] += bucketStart[b];
+        }
+        int[] fill = Arrays.copyOf(bucketStart, totalBuckets);
+        entries = new long[size * STRIDE];
+        for (int i = 0; i < size; i++) {
+            pack(rules, i, fill[bucketOfRule[i]]++ * STRIDE);
+        }
+    }
+
+    private void pack(RuleTable rules, int i, int at) {
+        long[] m = rules.masks(i);
+        entries[at + SRC_HIGH] = rules.sourceHigh(i);
+        entries[at + SRC_LOW] = rules.sourceLow(i);
+        entries[at + DST_HIGH] = rules.destinationHigh(i);
+        entries[at + DST_LOW] = rules.destinationLow(i);
+        entries[at + SRC_MASK_HIGH] = m[0];
+        entries[at + SRC_MASK_LOW] = m[1];
+        entries[at + DST_MASK_HIGH] = m[2];
+        entries[at + DST_MASK_LOW] = m[3];
+        int proto = rules.protocol(i) == RuleTable.ANY_PROTOCOL ? PROTOCOL_ANY : rules.protocol(i);
+        int[] ports = rules.ports(i); // source from, to, destination from, to; -1 for any
+        entries[at + META] = i | (long) proto << META_PROTOCOL_SHIFT | (long) rules.family(i) << META_FAMILY_SHIFT
+                | (ports[0] < 0 ? SRC_PORTS_ANY : 0) | (ports[2] < 0 ? DST_PORTS_ANY : 0);
+        entries[at + PORTS] = (long) (ports[0] & 0xFFFF) << 48 | (long) (ports[1] & 0xFFFF) << 32
+                | (long) (ports[2] & 0xFFFF) << 16 | ports[3] & 0xFFFF;
     }
 
     /** The index of the first rule of the table that matches {@code flow}, or -1. */
     int firstMatch(FlowKey flow) {
         int fam = flow.family();
-        int proto = flow.protocol();
         long sh = flow.sourceHigh();
         long sl = flow.sourceLow();
         long dh = flow.destinationHigh();
@@ -132,16 +154,53 @@ final class TupleSpace {
             if (tf != 0 && tf != fam) {
                 continue;
             }
-            int h = hash(sh & srcMaskHigh[t], sl & srcMaskLow[t], dh & dstMaskHigh[t], dl & dstMaskLow[t],
-                    tupleKeysProtocol[t] ? proto : 0);
-            for (int r = buckets[tupleOffset[t] + (h & tupleMask[t])]; r != EMPTY && r < best; r = next[r]) {
-                if (rules.matches(r, flow)) {
-                    best = r;
-                    break; // the chain is in table order: the rest of it comes later
+            int m = t * 4;
+            int h = hash(sh & tupleMasks[m], sl & tupleMasks[m + 1], dh & tupleMasks[m + 2], dl & tupleMasks[m + 3]);
+            int b = tupleOffset[t] + (h & tupleBucketMask[t]);
+            for (int e = bucketStart[b], end = bucketStart[b + 1]; e < end; e++) {
+                int at = e * STRIDE;
+                int rule = (int) entries[at + META];
+                if (rule >= best) {
+                    break; // the bucket is in table order: the rest of it comes later
+                }
+                if (matches(at, flow, sh, sl, dh, dl)) {
+                    best = rule;
+                    break;
                 }
             }
         }
         return best == Integer.MAX_VALUE ? -1 : best;
+    }
+
+    private boolean matches(int at, FlowKey flow, long sh, long sl, long dh, long dl) {
+        long[] x = entries;
+        if ((sl & x[at + SRC_MASK_LOW]) != x[at + SRC_LOW] || (dl & x[at + DST_MASK_LOW]) != x[at + DST_LOW]
+                || (sh & x[at + SRC_MASK_HIGH]) != x[at + SRC_HIGH] || (dh & x[at + DST_MASK_HIGH]) != x[at + DST_HIGH]) {
+            return false;
+        }
+        long meta = x[at + META];
+        int proto = flow.protocol();
+        int ruleProto = (int) (meta >>> META_PROTOCOL_SHIFT) & 0x1FF;
+        if (ruleProto != PROTOCOL_ANY && ruleProto != proto) {
+            return false;
+        }
+        int ruleFamily = (int) (meta >>> META_FAMILY_SHIFT) & 0x7;
+        if (ruleFamily != 0 && ruleFamily != flow.family()) {
+            return false;
+        }
+        boolean anySrc = (meta & SRC_PORTS_ANY) != 0;
+        boolean anyDst = (meta & DST_PORTS_ANY) != 0;
+        if (anySrc && anyDst) {
+            return true;
+        }
+        if (proto != 6 && proto != 17) {
+            return false; // a rule with ports matches only TCP and UDP
+        }
+        long ports = x[at + PORTS];
+        int sp = flow.sourcePort();
+        int dp = flow.destinationPort();
+        return (anySrc || sp >= (int) (ports >>> 48) && sp <= ((int) (ports >>> 32) & 0xFFFF))
+                && (anyDst || dp >= ((int) (ports >>> 16) & 0xFFFF) && dp <= ((int) ports & 0xFFFF));
     }
 
     /** How many tuples a lookup may probe: the cost that grows with the rule set's variety of masks. */
@@ -149,16 +208,16 @@ final class TupleSpace {
         return tupleCount;
     }
 
-    /** Bytes held by the index (not the rules): buckets, chains and per-tuple arrays. */
+    /** Bytes held by the index: packed rules, buckets and per-tuple arrays. */
     long indexBytes() {
-        return 4L * buckets.length + 4L * next.length + (long) tupleCount * (4 * 4 + 4 * 8 + 1);
+        return 8L * entries.length + 4L * bucketStart.length + (long) tupleCount * (4 * 4 + 4 * 8);
     }
 
-    private static int hash(long sh, long sl, long dh, long dl, int proto) {
+    private static int hash(long sh, long sl, long dh, long dl) {
         long h = sh * 0x9E3779B97F4A7C15L;
         h = (h ^ sl) * 0xC2B2AE3D27D4EB4FL;
         h = (h ^ dh) * 0x165667B19E3779F9L;
-        h = (h ^ dl ^ ((long) proto << 56)) * 0x9E3779B97F4A7C15L;
+        h = (h ^ dl) * 0x9E3779B97F4A7C15L;
         return (int) (h ^ (h >>> 29) ^ (h >>> 47));
     }
 }
