@@ -215,6 +215,12 @@ public final class RuleTable {
         return index.indexBytes();
     }
 
+    /** Bytes held by the rules' arrays and the index (rule names, shared with the topology, left out). */
+    public long memoryBytes() {
+        long perRule = 9 * Integer.BYTES + 8 * Long.BYTES + 8; // the int and long arrays, a name reference
+        return perRule * size + index.indexBytes();
+    }
+
     // the rule's fields, for the index's build
     int family(int i) {
         return family[i];
