@@ -105,8 +105,10 @@ final class TupleSpace {
         bucketStart = new int[totalBuckets + 1];
         for (int i = 0; i < size; i++) {
             int t = tupleOfRule[i];
-            int h = hash(rules.sourceHigh(i) & tupleMasks[t * 4], rules.sourceLow(i) & tupleMasks[t * 4 + 1],
-                    rules.destinationHigh(i) & tupleMasks[t * 4 + 2], rules.destinationLow(i) & tupleMasks[t * 4 + 3]);
+            int h = tupleFamily[t] == 6
+                    ? hash(rules.sourceHigh(i) & tupleMasks[t * 4], rules.sourceLow(i) & tupleMasks[t * 4 + 1],
+                            rules.destinationHigh(i) & tupleMasks[t * 4 + 2], rules.destinationLow(i) & tupleMasks[t * 4 + 3])
+                    : hash(rules.sourceLow(i) & tupleMasks[t * 4 + 1], rules.destinationLow(i) & tupleMasks[t * 4 + 3]);
             bucketOfRule[i] = tupleOffset[t] + (h & tupleBucketMask[t]);
             bucketStart[bucketOfRule[i] + 1]++;
         }
@@ -155,7 +157,8 @@ final class TupleSpace {
                 continue;
             }
             int m = t * 4;
-            int h = hash(sh & tupleMasks[m], sl & tupleMasks[m + 1], dh & tupleMasks[m + 2], dl & tupleMasks[m + 3]);
+            int h = tf == 6 ? hash(sh & tupleMasks[m], sl & tupleMasks[m + 1], dh & tupleMasks[m + 2], dl & tupleMasks[m + 3])
+                    : hash(sl & tupleMasks[m + 1], dl & tupleMasks[m + 3]); // IPv4 (or no prefix): one word
             int b = tupleOffset[t] + (h & tupleBucketMask[t]);
             for (int e = bucketStart[b], end = bucketStart[b + 1]; e < end; e++) {
                 int at = e * STRIDE;
@@ -213,11 +216,22 @@ final class TupleSpace {
         return 8L * entries.length + 4L * bucketStart.length + (long) tupleCount * (4 * 4 + 4 * 8);
     }
 
+    /** The hash of an IPv4 key (or of a tuple without prefixes): both addresses fit in one word. */
+    private static int hash(long sourceLow, long destinationLow) {
+        return mix(sourceLow << 32 | destinationLow);
+    }
+
     private static int hash(long sh, long sl, long dh, long dl) {
-        long h = sh * 0x9E3779B97F4A7C15L;
-        h = (h ^ sl) * 0xC2B2AE3D27D4EB4FL;
-        h = (h ^ dh) * 0x165667B19E3779F9L;
-        h = (h ^ dl) * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 29) ^ (h >>> 47));
+        return mix(sh * 0x9E3779B97F4A7C15L + sl * 0xC2B2AE3D27D4EB4FL + dh * 0x165667B19E3779F9L + dl);
+    }
+
+    /**
+     * MurmurHash3's finaliser: masked keys have their variety in the high bits (a /8 is the top
+     * byte), so the high bits must reach the low ones the bucket index takes.
+     */
+    private static int mix(long h) {
+        h = (h ^ (h >>> 33)) * 0xFF51AFD7ED558CCDL;
+        h = (h ^ (h >>> 33)) * 0xC4CEB9FE1A85EC53L;
+        return (int) (h ^ (h >>> 33));
     }
 }
