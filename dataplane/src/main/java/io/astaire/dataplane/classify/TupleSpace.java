@@ -1,8 +1,10 @@
 package io.astaire.dataplane.classify;
 
 import io.astaire.wire.FlowKey;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,6 +33,8 @@ final class TupleSpace {
     static final int V4_STEP = 8;
     /** IPv6 prefix lengths are rounded down to a multiple of this for the tuple key. */
     static final int V6_STEP = 16;
+    /** A tuple takes a rule only while the rule's bucket there holds fewer rules than this. */
+    static final int BUCKET_LIMIT = 16;
 
     // one packed rule: 8 address/mask words, then protocol/family/flags/rule, then the port ranges
     private static final int SRC_HIGH = 0, SRC_LOW = 1, DST_HIGH = 2, DST_LOW = 3;
@@ -55,47 +59,23 @@ final class TupleSpace {
     TupleSpace(RuleTable rules) {
         int size = rules.size();
         int[] tupleOfRule = new int[size];
-        Map<Long, Integer> tupleIds = new HashMap<>();
-        int capacity = Math.max(16, size);
-        int[] count = new int[capacity];
-        int[] firstRule = new int[capacity];
-        int[] keyFamily = new int[capacity];
-        int[] keySource = new int[capacity];
-        int[] keyDestination = new int[capacity];
+        List<Shape> shapes = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            int fam = rules.family(i);
-            int step = fam == 6 ? V6_STEP : V4_STEP;
-            int srcLen = rules.sourceLength(i) / step * step;
-            int dstLen = rules.destinationLength(i) / step * step;
-            long signature = ((long) fam << 16) | ((long) srcLen << 8) | dstLen;
-            Integer id = tupleIds.get(signature);
-            if (id == null) {
-                id = tupleIds.size();
-                tupleIds.put(signature, id);
-                firstRule[id] = i;
-                keyFamily[id] = fam;
-                keySource[id] = srcLen;
-                keyDestination[id] = dstLen;
-            }
-            tupleOfRule[i] = id;
-            count[id]++;
+            tupleOfRule[i] = place(rules, i, shapes);
         }
-        tupleCount = tupleIds.size();
-        tupleFirstRule = Arrays.copyOf(firstRule, tupleCount);
-        tupleFamily = Arrays.copyOf(keyFamily, tupleCount);
+        tupleCount = shapes.size();
+        tupleFirstRule = new int[tupleCount];
+        tupleFamily = new int[tupleCount];
         tupleMasks = new long[tupleCount * 4];
         tupleOffset = new int[tupleCount];
         tupleBucketMask = new int[tupleCount];
         int totalBuckets = 0;
         for (int t = 0; t < tupleCount; t++) {
-            boolean v6 = tupleFamily[t] == 6;
-            long[] s = RuleTable.mask(v6, keySource[t]);
-            long[] d = RuleTable.mask(v6, keyDestination[t]);
-            tupleMasks[t * 4] = s[0];
-            tupleMasks[t * 4 + 1] = s[1];
-            tupleMasks[t * 4 + 2] = d[0];
-            tupleMasks[t * 4 + 3] = d[1];
-            int buckets = Integer.highestOneBit(Math.max(1, count[t]) * 2 - 1) << 1; // ≥ 2 × rules: short buckets
+            Shape shape = shapes.get(t);
+            tupleFirstRule[t] = shape.firstRule;
+            tupleFamily[t] = shape.family;
+            System.arraycopy(shape.masks, 0, tupleMasks, t * 4, 4);
+            int buckets = Integer.highestOneBit(Math.max(1, shape.rules) * 2 - 1) << 1; // ≥ 2 × rules: short buckets
             tupleOffset[t] = totalBuckets;
             tupleBucketMask[t] = buckets - 1;
             totalBuckets += buckets;
@@ -120,6 +100,95 @@ final class TupleSpace {
         for (int i = 0; i < size; i++) {
             pack(rules, i, fill[bucketOfRule[i]]++ * STRIDE);
         }
+    }
+
+    /** A tuple while the index is built: its mask and how many rules each of its keys holds. */
+    private static final class Shape {
+        final int family, sourceLength, destinationLength, firstRule;
+        final long[] masks;
+        final Map<Key, Integer> keys = new HashMap<>();
+        int rules;
+
+        Shape(int family, int sourceLength, int destinationLength, int firstRule) {
+            this.family = family;
+            this.sourceLength = sourceLength;
+            this.destinationLength = destinationLength;
+            this.firstRule = firstRule;
+            long[] s = RuleTable.mask(family == 6, sourceLength);
+            long[] d = RuleTable.mask(family == 6, destinationLength);
+            masks = new long[] {s[0], s[1], d[0], d[1]};
+        }
+
+        boolean covers(int fam, int srcLen, int dstLen) {
+            return family == fam && sourceLength <= srcLen && destinationLength <= dstLen;
+        }
+
+        Key key(RuleTable rules, int i) {
+            return new Key(rules.sourceHigh(i) & masks[0], rules.sourceLow(i) & masks[1],
+                    rules.destinationHigh(i) & masks[2], rules.destinationLow(i) & masks[3]);
+        }
+
+        void add(Key key) {
+            keys.merge(key, 1, Integer::sum);
+            rules++;
+        }
+    }
+
+    private record Key(long sourceHigh, long sourceLow, long destinationHigh, long destinationLow) {}
+
+    /**
+     * The tuple rule {@code i} goes to, made if need be (TupleMerge's idea): the most specific
+     * existing tuple whose mask the rule's prefixes cover and whose bucket for it holds fewer than
+     * {@link #BUCKET_LIMIT} rules; else a new tuple on the grid; else (the grid's tuple is full
+     * there too) the tuple of the rule's exact lengths, where only rules with the very same
+     * addresses can pile up. Rules come in table order, so a tuple's first rule is its best.
+     */
+    private static int place(RuleTable rules, int i, List<Shape> shapes) {
+        int fam = rules.family(i);
+        int srcLen = rules.sourceLength(i);
+        int dstLen = rules.destinationLength(i);
+        int chosen = -1;
+        Key chosenKey = null;
+        for (int t = 0; t < shapes.size(); t++) {
+            Shape shape = shapes.get(t);
+            if (!shape.covers(fam, srcLen, dstLen)
+                    || chosen >= 0 && shape.sourceLength + shape.destinationLength
+                            <= shapes.get(chosen).sourceLength + shapes.get(chosen).destinationLength) {
+                continue;
+            }
+            Key key = shape.key(rules, i);
+            if (shape.keys.getOrDefault(key, 0) < BUCKET_LIMIT) {
+                chosen = t;
+                chosenKey = key;
+            }
+        }
+        if (chosen < 0) {
+            int step = fam == 6 ? V6_STEP : V4_STEP;
+            chosen = find(shapes, fam, srcLen / step * step, dstLen / step * step);
+            if (chosen < 0) {
+                shapes.add(new Shape(fam, srcLen / step * step, dstLen / step * step, i));
+                chosen = shapes.size() - 1;
+            } else {
+                chosen = find(shapes, fam, srcLen, dstLen);
+                if (chosen < 0) {
+                    shapes.add(new Shape(fam, srcLen, dstLen, i));
+                    chosen = shapes.size() - 1;
+                }
+            }
+            chosenKey = shapes.get(chosen).key(rules, i);
+        }
+        shapes.get(chosen).add(chosenKey);
+        return chosen;
+    }
+
+    private static int find(List<Shape> shapes, int fam, int srcLen, int dstLen) {
+        for (int t = 0; t < shapes.size(); t++) {
+            Shape s = shapes.get(t);
+            if (s.family == fam && s.sourceLength == srcLen && s.destinationLength == dstLen) {
+                return t;
+            }
+        }
+        return -1;
     }
 
     private void pack(RuleTable rules, int i, int at) {
