@@ -9,24 +9,25 @@ import java.util.Map;
 
 /**
  * An index over one {@link RuleTable} that finds the first matching rule without scanning them
- * all: tuple space search with priority pruning, in the style of Open vSwitch's classifier and of
- * TupleMerge.
+ * all: tuple space search with priority pruning, with tuples chosen the way TupleMerge does.
  *
- * <p>Rules are grouped into <em>tuples</em> by the shape of their mask: family and source and
- * destination prefix length rounded down to a grid ({@link #V4_STEP}, {@link #V6_STEP}: a /27 and
- * a /25 share the /24 tuple, so there are few tuples to probe and the rule itself is verified on a
- * hit). Each tuple is a hash table keyed by the flow's addresses under the tuple's masks; a
- * bucket's rules sit side by side in table order, each packed with its whole match (addresses,
- * masks, protocol, ports) in one run of longs, so verifying one touches one or two cache lines.
- * Protocol and ports are verified per rule, not keyed: port ranges cost nothing to build. Tuples
- * are probed in the order of their first rule and the search stops once no remaining tuple holds
- * a rule before the match found.
+ * <p>A <em>tuple</em> is a mask shape: family, source and destination prefix length. Each tuple is
+ * a hash table keyed by the flow's addresses under the tuple's masks. A rule can live in any tuple
+ * whose masks its prefixes cover (a /27 in a /16 tuple: the rule itself is verified on a hit), so
+ * the build puts each rule, in table order, in the most specific existing tuple that covers it
+ * while the rule's bucket there holds fewer than {@link #BUCKET_LIMIT} rules; only when none has
+ * room does it open a tuple on the grid ({@link #V4_STEP}, {@link #V6_STEP}), or, when that is full
+ * there too, one of the rule's exact lengths (where only rules with the very same addresses pile
+ * up). Few tuples to probe, short buckets. A bucket's rules sit side by side in table order, each
+ * packed with its whole match (addresses, masks, protocol, ports) in one run of longs, so verifying
+ * one touches one or two cache lines. Protocol and ports are verified, not keyed: port ranges cost
+ * nothing to build. Tuples are probed in the order of their first rule and the search stops once
+ * no remaining tuple holds a rule before the match found.
  *
- * <p>Flat primitive arrays; a lookup allocates nothing. Its cost is the tuples probed (at most
- * 5 × 5 for IPv4 and 9 × 9 for IPv6, fewer when rules share shapes) times a hash plus the rules
- * of one bucket, not the number of rules. The worst case is many rules with the same rounded
- * address pair (differing only by port or protocol, or by bits below the grid): they share a
- * bucket and are verified one after the other, like the scan.
+ * <p>Flat primitive arrays; a lookup allocates nothing. Its cost is the tuples probed times a hash
+ * plus one bucket's rules, not the number of rules. The worst case is many rules with the same
+ * addresses, differing only by port or protocol: they share a bucket of their exact tuple and are
+ * verified one after the other, like the scan.
  */
 final class TupleSpace {
     /** IPv4 prefix lengths are rounded down to a multiple of this for the tuple key. */
