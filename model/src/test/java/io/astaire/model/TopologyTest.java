@@ -71,7 +71,9 @@ class TopologyTest {
         assertProblem(MINIMAL.replace("spi: 1,", "spi: 8388608,"), "chains[1].spi", "must be within");
         assertProblem(MINIMAL.replace("destinationPorts: 53", "destinationPorts: 99999"), "rules[0].destinationPorts", "99999");
         assertProblem(MINIMAL.replace("source: 10.1.0.0/16", "source: example.com"), "rules[0].source", "names are not allowed");
-        assertProblem(MINIMAL.replace("protocol: udp", "protocol: sctp"), "rules[0].protocol", "'sctp'");
+        assertProblem(MINIMAL.replace("protocol: udp", "protocol: udpx"), "rules[0].protocol", "'udpx'");
+        assertProblem(MINIMAL.replace("protocol: udp", "protocol: 256"), "rules[0].protocol", "0-255");
+        assertProblem(MINIMAL.replace("protocol: udp", "protocol: -3"), "rules[0].protocol", "0-255");
         assertProblem(MINIMAL.replace("kind: counter,", "kind: counter, colour: red,"), "functions[1].colour", "Unrecognized");
         assertProblem(MINIMAL.replace("address: \"10.0.0.1:4791\"", "address: \"10.0.0.1:0\""), "functions[0].address", "port 0");
         assertProblem(MINIMAL.replace("{name: a,", "{name: A_1,"), "functions[0].name", "not a valid name");
@@ -82,7 +84,22 @@ class TopologyTest {
     }
 
     @Test
+    void rulesNameAnyIpProtocolByNumberOrName() {
+        String noPorts = MINIMAL.replace("destinationPorts: 53, ", "");
+        for (String text : new String[] {"47", "\"47\"", "gre", "GRE"}) {
+            Topology t = TopologyCodec.parse(noPorts.replace("protocol: udp", "protocol: " + text));
+            assertThat(t.orderedRules().getFirst().protocol()).as(text).isSameAs(Protocol.GRE);
+        }
+        assertThat(TopologyCodec.parse(noPorts.replace("protocol: udp", "protocol: 0")).orderedRules().getFirst().protocol().number()).isZero();
+        assertThat(TopologyCodec.parse(noPorts.replace("protocol: udp", "protocol: 253")).orderedRules().getFirst().protocol().label()).isEqualTo("253");
+        assertThat(TopologyCodec.parse(noPorts.replace("protocol: udp", "protocol: 17")).orderedRules().getFirst().protocol()).isSameAs(Protocol.UDP);
+        assertThat(Protocol.of(132)).isSameAs(Protocol.SCTP);
+        assertThat(Protocol.SCTP.label()).isEqualTo("sctp");
+    }
+
+    @Test
     void portsNeedTcpOrUdp() {
+        assertProblem(MINIMAL.replace("protocol: udp", "protocol: sctp"), "rules[0].protocol", "must be tcp or udp");
         assertProblem(MINIMAL.replace("protocol: udp", "protocol: icmp"), "rules[0].protocol", "must be tcp or udp");
     }
 

@@ -6,8 +6,8 @@ import java.lang.invoke.VarHandle;
 
 /**
  * Classifies packets to a service path: a {@link FlowCache} in front of a {@link RuleTable}. A
- * hit costs a hash and a few compares; a miss scans the rules once and caches the answer for the
- * flow. The caller passes the rules it read once for its batch ({@link #classify(RuleTable,
+ * hit costs a hash and a few compares; a miss looks the flow up in the table's index once and
+ * caches the answer for the flow. The caller passes the rules it read once for its batch ({@link #classify(RuleTable,
  * FlowKey)}: an edge takes them from the same published tables as its routes, so a batch never
  * mixes two versions); when they are not the ones of the last call, the cache is dropped. One per
  * worker thread; counters are single-writer longs that a metrics thread may read.
@@ -77,7 +77,7 @@ public final class Classifier {
         return (long) HITS.getAcquire(this);
     }
 
-    /** Packets whose flow was not cached: each one scanned the rules. */
+    /** Packets whose flow was not cached: each one was looked up in the rules. */
     public long misses() {
         return (long) MISSES.getAcquire(this);
     }

@@ -25,16 +25,20 @@ public final class RuleTable {
     public static final int NO_MATCH = -1;
 
     private static final int ANY = -1;
+    /** {@link #protocol(int)} of a rule that matches every protocol. */
+    static final int ANY_PROTOCOL = ANY;
 
     private final int size;
     private final int[] protocol;      // IP protocol number or ANY
     private final int[] family;        // 4, 6 or 0 (rule has no prefix: either family)
     private final long[] srcHigh, srcLow, srcMaskHigh, srcMaskLow;
     private final long[] dstHigh, dstLow, dstMaskHigh, dstMaskLow;
+    private final int[] srcLength, dstLength; // prefix lengths, 0 without a prefix
     private final int[] srcPortFrom, srcPortTo, dstPortFrom, dstPortTo;
     private final int[] spi;
     private final String[] ruleNames;
     private final int defaultSpi;
+    private final TupleSpace index;
 
     private RuleTable(List<RuleSpec> rules, List<Integer> spis, int defaultSpi) {
         this.size = rules.size();
@@ -48,6 +52,8 @@ public final class RuleTable {
         dstLow = new long[size];
         dstMaskHigh = new long[size];
         dstMaskLow = new long[size];
+        srcLength = new int[size];
+        dstLength = new int[size];
         srcPortFrom = new int[size];
         srcPortTo = new int[size];
         dstPortFrom = new int[size];
@@ -70,6 +76,8 @@ public final class RuleTable {
             dstLow[i] = dp[1];
             dstMaskHigh[i] = dp[2];
             dstMaskLow[i] = dp[3];
+            srcLength[i] = s == null ? 0 : s.length();
+            dstLength[i] = d == null ? 0 : d.length();
             PortRange spr = r.sourcePorts();
             PortRange dpr = r.destinationPorts();
             srcPortFrom[i] = spr == null ? ANY : spr.from();
@@ -80,6 +88,7 @@ public final class RuleTable {
             ruleNames[i] = r.name();
         }
         this.defaultSpi = defaultSpi;
+        this.index = new TupleSpace(this); // built here, with the version, never on the packet path
     }
 
     /** The ingress's table: every rule in priority order, to its chain's forward SPI. */
@@ -122,10 +131,10 @@ public final class RuleTable {
             return new long[] {0, 0, 0, 0};
         }
         byte[] a = p.address();
+        long[] mask = mask(p.isIpv6(), p.length());
         if (!p.isIpv6()) {
             long addr = ((a[0] & 0xffL) << 24) | ((a[1] & 0xffL) << 16) | ((a[2] & 0xffL) << 8) | (a[3] & 0xffL);
-            long mask = p.length() == 0 ? 0 : (0xFFFF_FFFFL << (32 - p.length())) & 0xFFFF_FFFFL;
-            return new long[] {0, addr, 0, mask};
+            return new long[] {0, addr & mask[1], 0, mask[1]};
         }
         long high = 0;
         long low = 0;
@@ -133,52 +142,126 @@ public final class RuleTable {
             high = (high << 8) | (a[i] & 0xffL);
             low = (low << 8) | (a[i + 8] & 0xffL);
         }
-        int len = p.length();
-        long maskHigh = len == 0 ? 0 : len >= 64 ? -1L : -1L << (64 - len);
-        long maskLow = len <= 64 ? 0 : len == 128 ? -1L : -1L << (128 - len);
-        return new long[] {high, low, maskHigh, maskLow};
+        return new long[] {high & mask[0], low & mask[1], mask[0], mask[1]};
+    }
+
+    /** {maskHigh, maskLow} of a prefix of {@code length} bits; IPv4 in the low 32 bits of low. */
+    static long[] mask(boolean ipv6, int length) {
+        if (!ipv6) {
+            return new long[] {0, length == 0 ? 0 : (0xFFFF_FFFFL << (32 - length)) & 0xFFFF_FFFFL};
+        }
+        long maskHigh = length == 0 ? 0 : length >= 64 ? -1L : -1L << (64 - length);
+        long maskLow = length <= 64 ? 0 : length == 128 ? -1L : -1L << (128 - length);
+        return new long[] {maskHigh, maskLow};
     }
 
     /**
      * The SPI of the first rule matching {@code flow}, or the default chain's SPI, or
-     * {@link #NO_MATCH}. Scans the rules: the classifier calls it once per new flow.
+     * {@link #NO_MATCH}. Looks the rules up in the {@link TupleSpace} index: the classifier calls
+     * it once per new flow, and its cost follows the variety of the rules' masks, not their number.
      */
     public int classify(FlowKey flow) {
         int index = firstMatch(flow);
         return index >= 0 ? spi[index] : defaultSpi;
     }
 
-    /** The index of the first matching rule, or -1. */
+    /** The index of the first matching rule, or -1, by the index. */
     public int firstMatch(FlowKey flow) {
-        int fam = flow.family();
-        int proto = flow.protocol();
-        long sh = flow.sourceHigh();
-        long sl = flow.sourceLow();
-        long dh = flow.destinationHigh();
-        long dl = flow.destinationLow();
-        boolean ports = proto == 6 || proto == 17;
-        int sp = flow.sourcePort();
-        int dp = flow.destinationPort();
+        return index.firstMatch(flow);
+    }
+
+    /**
+     * The index of the first matching rule, or -1, by trying every rule in order: the reference
+     * the index is tested against, and the baseline of the benchmark.
+     */
+    public int scanFirstMatch(FlowKey flow) {
         for (int i = 0; i < size; i++) {
-            if (protocol[i] != ANY && protocol[i] != proto) {
-                continue;
+            if (matches(i, flow)) {
+                return i;
             }
-            if (family[i] != 0 && family[i] != fam) {
-                continue;
-            }
-            if ((sh & srcMaskHigh[i]) != srcHigh[i] || (sl & srcMaskLow[i]) != srcLow[i]
-                    || (dh & dstMaskHigh[i]) != dstHigh[i] || (dl & dstMaskLow[i]) != dstLow[i]) {
-                continue;
-            }
-            if (srcPortFrom[i] != ANY && (!ports || sp < srcPortFrom[i] || sp > srcPortTo[i])) {
-                continue;
-            }
-            if (dstPortFrom[i] != ANY && (!ports || dp < dstPortFrom[i] || dp > dstPortTo[i])) {
-                continue;
-            }
-            return i;
         }
         return -1;
+    }
+
+    /** Whether every field of rule {@code i} matches {@code flow}. */
+    boolean matches(int i, FlowKey flow) {
+        int proto = flow.protocol();
+        if (protocol[i] != ANY && protocol[i] != proto) {
+            return false;
+        }
+        if (family[i] != 0 && family[i] != flow.family()) {
+            return false;
+        }
+        if ((flow.sourceHigh() & srcMaskHigh[i]) != srcHigh[i] || (flow.sourceLow() & srcMaskLow[i]) != srcLow[i]
+                || (flow.destinationHigh() & dstMaskHigh[i]) != dstHigh[i]
+                || (flow.destinationLow() & dstMaskLow[i]) != dstLow[i]) {
+            return false;
+        }
+        boolean ports = proto == 6 || proto == 17;
+        if (srcPortFrom[i] != ANY && (!ports || flow.sourcePort() < srcPortFrom[i] || flow.sourcePort() > srcPortTo[i])) {
+            return false;
+        }
+        return dstPortFrom[i] == ANY
+                || ports && flow.destinationPort() >= dstPortFrom[i] && flow.destinationPort() <= dstPortTo[i];
+    }
+
+    /** How many tuples (mask shapes) the index probes at most per lookup. */
+    public int tupleCount() {
+        return index.tupleCount();
+    }
+
+    /** Bytes the index holds beside the rules' own arrays. */
+    public long indexBytes() {
+        return index.indexBytes();
+    }
+
+    /** Bytes held by the rules' arrays and the index (rule names, shared with the topology, left out). */
+    public long memoryBytes() {
+        long perRule = 9 * Integer.BYTES + 8 * Long.BYTES + 8; // the int and long arrays, a name reference
+        return perRule * size + index.indexBytes();
+    }
+
+    // the rule's fields, for the index's build
+    int family(int i) {
+        return family[i];
+    }
+
+    int protocol(int i) {
+        return protocol[i];
+    }
+
+    int sourceLength(int i) {
+        return srcLength[i];
+    }
+
+    int destinationLength(int i) {
+        return dstLength[i];
+    }
+
+    long sourceHigh(int i) {
+        return srcHigh[i];
+    }
+
+    long sourceLow(int i) {
+        return srcLow[i];
+    }
+
+    long destinationHigh(int i) {
+        return dstHigh[i];
+    }
+
+    long destinationLow(int i) {
+        return dstLow[i];
+    }
+
+    /** {source mask high, low, destination mask high, low}. */
+    long[] masks(int i) {
+        return new long[] {srcMaskHigh[i], srcMaskLow[i], dstMaskHigh[i], dstMaskLow[i]};
+    }
+
+    /** {source from, to, destination from, to}, -1 where the rule takes any port. */
+    int[] ports(int i) {
+        return new int[] {srcPortFrom[i], srcPortTo[i], dstPortFrom[i], dstPortTo[i]};
     }
 
     /** What unmatched traffic gets: the default chain's SPI (reverse SPI at the egress), or {@link #NO_MATCH}. */

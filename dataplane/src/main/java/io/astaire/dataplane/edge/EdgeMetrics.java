@@ -50,6 +50,12 @@ public final class EdgeMetrics {
                 .description("1 while every send to the next hops fails (the edge is then not ready), else 0").tags(common).register(registry);
         Gauge.builder("astaire.edge.ready", node, n -> n.ready() ? 1 : 0).description("1 once the edge forwards")
                 .tags(common).register(registry);
+        Gauge.builder("astaire.classifier.rules", node, n -> n.tables() == null ? 0 : n.tables().rules().size())
+                .description("classifier rules of the applied version").tags(common).register(registry);
+        Gauge.builder("astaire.classifier.tuples", node, n -> n.tables() == null ? 0 : n.tables().rules().tupleCount())
+                .description("mask shapes (tuples) the classifier probes at most per new flow").tags(common).register(registry);
+        Gauge.builder("astaire.classifier.memory", node, n -> n.tables() == null ? 0 : n.tables().rules().memoryBytes())
+                .description("bytes held by the classifier's rules and index").baseUnit("bytes").tags(common).register(registry);
         Gauge.builder("astaire.topology.version", node, EdgeNode::appliedVersion).description("topology version applied")
                 .tags(common).register(registry);
     }

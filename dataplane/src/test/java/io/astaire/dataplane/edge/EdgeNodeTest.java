@@ -248,6 +248,9 @@ class EdgeNodeTest {
                         .contains("astaire_edge_internal_errors_total{role=\"ingress\"} 0.0")
                         .contains("astaire_topology_rejected_total{reason=\"bad_topology\",role=\"ingress\"} 0.0")
                         .contains("astaire_topology_rejected_version{role=\"ingress\"} 0.0")
+                        .contains("astaire_classifier_rules{role=\"ingress\"} " + (double) ingress.tables().rules().size())
+                        .contains("astaire_classifier_tuples{role=\"ingress\"} " + (double) ingress.tables().rules().tupleCount())
+                        .containsPattern("astaire_classifier_memory_bytes\\{role=\"ingress\"} [1-9]")
                         .doesNotContain("reason=\"ttl_expired\"");
             }
             return null;

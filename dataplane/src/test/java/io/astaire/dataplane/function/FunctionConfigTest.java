@@ -64,8 +64,10 @@ class FunctionConfigTest {
     void modelParserErrorsKeepTheirExplanation() {
         assertThatThrownBy(() -> config("rules: [{action: deny, source: 10.0.0.0/33}]").bind(Rules.class))
                 .hasMessage("functions.acl.config.rules[0].source: '10.0.0.0/33': prefix length 33 is outside 0-32");
-        assertThatThrownBy(() -> config("rules: [{action: deny, protocol: sctp}]").bind(Rules.class))
-                .hasMessage("functions.acl.config.rules[0].protocol: 'sctp' is not one of any, tcp, udp, icmp, icmpv6");
+        assertThatThrownBy(() -> config("rules: [{action: deny, protocol: sctpx}]").bind(Rules.class))
+                .hasMessage("functions.acl.config.rules[0].protocol: 'sctpx' is not a protocol: a number 0-255 or one of any, tcp, udp, icmp, icmpv6, gre, esp, ah, sctp");
+        assertThat(config("rules: [{action: deny, protocol: 47}]").bind(Rules.class).rules().getFirst().protocol())
+                .as("any IP protocol by number").isSameAs(Protocol.GRE);
     }
 
     @Test
