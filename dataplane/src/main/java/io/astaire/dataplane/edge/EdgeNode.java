@@ -70,7 +70,7 @@ public final class EdgeNode implements AutoCloseable {
     private final EdgeStats stats = new EdgeStats();
     private final List<DatagramTransport> transports = new ArrayList<>();
     private final SendHealth sends = new SendHealth("edge", () -> stats.sent() + stats.drops(DropReason.SEND_FAILED),
-            () -> stats.drops(DropReason.SEND_FAILED), () -> SendHealth.lastErrorOf(transports).get());
+            () -> stats.drops(DropReason.SEND_FAILED), SendHealth.lastErrorOf(transports));
     private final List<TunIo> tunIos = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final List<TunToNetworkWorker> tunWorkers = new ArrayList<>();

@@ -84,7 +84,7 @@ public final class SfNode implements AutoCloseable {
         this.latency = new LatencyHistogram(b.workers);
         this.listen = chooseListen(b);
         this.sends = new SendHealth("sf node", this::forwarded, () -> drops(DropReason.SEND_FAILED),
-                () -> SendHealth.lastErrorOf(workers.stream().map(Worker::transport).toList()).get());
+                this::lastSendError);
         if (b.resolver != null) {
             this.resolver = b.resolver;
             this.ownsResolver = false;
@@ -379,6 +379,17 @@ public final class SfNode implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Why the kernel last refused a datagram on any worker's socket, or null. */
+    private String lastSendError() {
+        for (Worker w : workers) {
+            String e = w.transport().lastSendError();
+            if (e != null) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** Datagrams handed to the sockets for their next hops so far (sent or refused). */
