@@ -14,8 +14,8 @@ public final class ClassifierTooLargeException extends IllegalArgumentException 
      *     was not built because even that exceeds the limit)
      */
     ClassifierTooLargeException(int rules, long bytes, boolean atLeast, long limit) {
-        super(rules + " classifier rules would take " + (atLeast ? "at least " : "") + ClassifierLimit.describe(bytes)
-                + " of classifier memory, over the limit of " + ClassifierLimit.describe(limit)
+        super(rules + " classifier rules would take " + (atLeast ? "at least " : "") + bytes + " bytes ("
+                + ClassifierLimit.describe(bytes) + ") of classifier memory, over the limit of " + ClassifierLimit.describe(limit)
                 + " (--max-classifier-memory); remove or merge rules, or raise the limit on the controller and on the edges");
         this.rules = rules;
         this.bytes = bytes;
