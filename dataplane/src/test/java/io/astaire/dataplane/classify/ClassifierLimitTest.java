@@ -61,8 +61,10 @@ class ClassifierLimitTest {
 
     /** {@code rules} rules to distinct /32 destinations, one symmetric chain. */
     static Topology topology(int rules) {
-        return TopologyCodec.parse(yaml(rules));
+        return TOPOLOGIES.computeIfAbsent(rules, n -> TopologyCodec.parse(yaml(n)));
     }
+
+    private static final java.util.Map<Integer, Topology> TOPOLOGIES = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static String yaml(int rules) {
         StringBuilder y = new StringBuilder("""
