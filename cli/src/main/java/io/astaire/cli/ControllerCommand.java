@@ -4,6 +4,7 @@ import io.astaire.controller.ControllerClient;
 import io.astaire.controller.ControllerServer;
 import io.astaire.controller.NodeRegistry;
 import io.astaire.controller.NodeSecret;
+import io.astaire.dataplane.classify.ClassifierLimit;
 import io.astaire.model.ControllerProtocol;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -78,6 +79,12 @@ final class ControllerCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String switchTimeout;
 
+    @Option(names = "--max-classifier-memory", paramLabel = "SIZE", defaultValue = "64MiB",
+            description = "The most memory an edge's classifier may take (rules and index, about 200 bytes a rule): a write "
+                    + "whose rule set would take more is refused (422) and stores nothing. Give the edges the same "
+                    + "--max-classifier-memory (default: ${DEFAULT-VALUE}).")
+    String maxClassifierMemory;
+
     /** Released to stop a controller started from a test; the process stops it with SIGTERM/Ctrl-C. */
     final CountDownLatch stop = new CountDownLatch(1);
 
@@ -96,7 +103,9 @@ final class ControllerCommand implements Callable<Integer> {
         NodeSecret nodeSecret;
         NodeRegistry.Limits limits;
         java.time.Duration switchAfter;
+        ClassifierLimit classifierLimit;
         try {
+            classifierLimit = ClassifierLimit.parse(maxClassifierMemory);
             switchAfter = SfCommand.duration("--switch-timeout", switchTimeout);
             nodeSecret = nodeSecret();
             limits = new NodeRegistry.Limits(maxNodes, SfCommand.duration("--node-expiry", nodeExpiry),
@@ -114,6 +123,7 @@ final class ControllerCommand implements Callable<Integer> {
         try {
             server = ControllerServer.open(db, hostPort[0], Integer.parseInt(hostPort[1]), t, nodeSecret, limits);
             server.readiness().switchTimeout(switchAfter);
+            server.registry().classifierLimit(classifierLimit);
         } catch (RuntimeException e) {
             err.println("astaire controller: " + e.getMessage()
                     + (String.valueOf(e.getMessage()).contains("bind") || e.getCause() instanceof java.net.BindException

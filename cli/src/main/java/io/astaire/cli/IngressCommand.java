@@ -1,5 +1,6 @@
 package io.astaire.cli;
 
+import io.astaire.dataplane.classify.ClassifierLimit;
 import io.astaire.dataplane.edge.EdgeConfig;
 import io.astaire.dataplane.edge.EdgeLauncher;
 import io.astaire.dataplane.edge.EdgeRole;
@@ -88,6 +89,12 @@ final class IngressCommand implements Callable<Integer> {
                 description = "classifier flow-cache entries per worker (default ${DEFAULT-VALUE})")
         int flowCache;
 
+        @Option(names = "--max-classifier-memory", paramLabel = "SIZE", defaultValue = "64MiB",
+                description = "The most memory the classifier may take (rules and index, about 200 bytes a rule): a larger "
+                        + "rule set is refused, at start (the edge does not start) or on an update (the edge keeps its "
+                        + "rules, counts astaire_topology_rejected_total{reason=classifier_too_large}) (default: ${DEFAULT-VALUE}).")
+        String maxClassifierMemory;
+
         @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
                 description = "datagrams per system call (default ${DEFAULT-VALUE})")
         int batch;
@@ -141,7 +148,8 @@ final class IngressCommand implements Callable<Integer> {
                     addresses.add(new TunDevice.InterfaceAddress(InetAddress.getByAddress(p.address()), p.length()));
                 }
                 config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
-                        workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts);
+                        workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts,
+                        ClassifierLimit.parse(maxClassifierMemory));
                 metrics = socketAddress("--metrics-listen", metricsListen);
                 credential = source.controller != null ? nodeToken.credentialFor(name) : null;
             } catch (IllegalArgumentException | UnknownHostException e) {

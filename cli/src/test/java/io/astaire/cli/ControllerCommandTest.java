@@ -102,4 +102,13 @@ class ControllerCommandTest {
         assertThat(cli.execute("--db", dir.resolve("x.db").toString(), "--listen", "localhost")).isEqualTo(2);
         assertThat(err.toString()).contains("--listen", "HOST:PORT");
     }
+
+    @Test
+    void aBadClassifierMemoryLimitIsNamed() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new ControllerCommand());
+        cli.setErr(new PrintWriter(err, true));
+        assertThat(cli.execute("--db", dir.resolve("x.db").toString(), "--max-classifier-memory", "12 parsecs")).isEqualTo(2);
+        assertThat(err.toString()).contains("--max-classifier-memory: '12 parsecs' is not a size");
+    }
 }

@@ -41,7 +41,7 @@ class EdgeCommandTest {
             Run r = run(role, "--help");
             assertThat(r.exit()).isZero();
             assertThat(r.out()).contains("--tun", "--topology", "--controller", "--listen", "--underlay-mtu", "--offload",
-                    "--metrics-listen", "--workers", "--tun-address");
+                    "--metrics-listen", "--workers", "--tun-address", "--max-classifier-memory");
         }
     }
 
@@ -94,6 +94,12 @@ class EdgeCommandTest {
         Run offload = run("ingress", "--topology", topo.toString(), "--tun", "t0", "--offload", "sometimes");
         assertThat(offload.exit()).isEqualTo(2);
         assertThat(offload.err()).contains("--offload must be auto or off, was sometimes");
+        Run memory = run("ingress", "--topology", topo.toString(), "--tun", "t0", "--max-classifier-memory", "lots");
+        assertThat(memory.exit()).isEqualTo(2);
+        assertThat(memory.err()).contains("--max-classifier-memory: 'lots' is not a size");
+        Run tiny = run("egress", "--topology", topo.toString(), "--tun", "t0", "--max-classifier-memory", "64k");
+        assertThat(tiny.exit()).isEqualTo(2);
+        assertThat(tiny.err()).contains("--max-classifier-memory must be at least 1MiB, was 64 KiB");
     }
 
     @Test

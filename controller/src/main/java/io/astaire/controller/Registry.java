@@ -1,5 +1,7 @@
 package io.astaire.controller;
 
+import io.astaire.dataplane.classify.ClassifierLimit;
+import io.astaire.dataplane.classify.ClassifierTooLargeException;
 import io.astaire.model.ChainSpec;
 import io.astaire.model.FunctionSpec;
 import io.astaire.model.ModelException;
@@ -46,6 +48,7 @@ public final class Registry implements AutoCloseable {
     private final VersionWatch watch = new VersionWatch();
     private final ReentrantLock writeLock = new ReentrantLock();
     private volatile RegistryState state;
+    private volatile ClassifierLimit classifierLimit = ClassifierLimit.DEFAULT;
 
     public Registry(TopologyStore store) {
         this(store, FunctionConfigValidator.load());
@@ -61,6 +64,19 @@ public final class Registry implements AutoCloseable {
     /** The function kinds whose configs this registry checks before storing them. */
     public Set<String> validatedKinds() {
         return configs.kinds();
+    }
+
+    /**
+     * The memory bound on the edges' classifier: a write whose rule set would exceed it is refused
+     * (422 on {@code rules}, naming the size and the limit) and stores nothing. The edges apply
+     * the same bound ({@code --max-classifier-memory}); set both alike.
+     */
+    public void classifierLimit(ClassifierLimit limit) {
+        this.classifierLimit = Objects.requireNonNull(limit);
+    }
+
+    public ClassifierLimit classifierLimit() {
+        return classifierLimit;
     }
 
     public RegistryState state() {
@@ -202,6 +218,11 @@ public final class Registry implements AutoCloseable {
                 next = d.build(version);
             } catch (ModelException e) {
                 throw ApiException.invalid(e.field(), e.getMessage());
+            }
+            try {
+                classifierLimit.check(next.topology());
+            } catch (ClassifierTooLargeException e) {
+                throw ApiException.invalid("rules", "the edges would refuse this rule set: " + e.getMessage());
             }
             if (dryRun) {
                 return new WriteResult(version, outcomes);

@@ -128,6 +128,44 @@ class ControllerApiTest {
     }
 
     @Test
+    void aRuleSetOverTheClassifierBoundIsRefusedSayingHowBigAndStoresNothing() {
+        controller.server().registry().classifierLimit(new io.astaire.dataplane.classify.ClassifierLimit(1 << 20));
+        basics();
+        api.post("/api/v1/chains", "{\"name\":\"web\",\"functions\":[\"acl\"]}");
+        Http.Response fits = api.post("/api/v1/apply", rules(0, 4000));
+        assertThat(fits.status()).as(fits.body()).isEqualTo(200);
+        long version = fits.json().get("version").asLong();
+
+        Http.Response tooMany = api.post("/api/v1/apply", rules(4000, 1500));
+        assertThat(tooMany.status()).isEqualTo(422);
+        assertThat(tooMany.json().get("field").asText()).isEqualTo("rules");
+        assertThat(tooMany.json().get("message").asText())
+                .contains("the edges would refuse this rule set: 5500 classifier rules would take at least "
+                        + io.astaire.dataplane.classify.ClassifierLimit.lowerBound(5500) + " bytes (1.1 MiB)")
+                .contains("over the limit of 1 MiB (--max-classifier-memory)");
+        Http.Response dryRun = api.post("/api/v1/apply?dryRun=true", rules(4000, 1500));
+        assertThat(dryRun.status()).as("a dry run says the same").isEqualTo(422);
+
+        // nothing of the refused writes was stored, and the version did not move
+        assertThat(api.get("/api/v1/rules").json()).hasSize(4000);
+        assertThat(api.get("/api/v1/rules/r4000").status()).isEqualTo(404);
+        assertThat(controller.server().registry().state().version()).isEqualTo(version);
+        controller.stop();
+        controller.start();
+        assertThat(controller.server().registry().state().topology().rules()).hasSize(4000);
+    }
+
+    /** An apply document of {@code count} rules r{from}.. to distinct /32 destinations on chain web. */
+    private static String rules(int from, int count) {
+        StringBuilder b = new StringBuilder("{\"rules\":[");
+        for (int i = from; i < from + count; i++) {
+            b.append(i == from ? "" : ",").append("{\"name\":\"r").append(i).append("\",\"priority\":10,\"destination\":\"10.")
+                    .append(i >> 16 & 255).append('.').append(i >> 8 & 255).append('.').append(i & 255).append("/32\",\"chain\":\"web\"}");
+        }
+        return b.append("]}").toString();
+    }
+
+    @Test
     void badRequestsNameTheField() {
         Http.Response badAddress = api.post("/api/v1/functions", "{\"name\":\"acl\",\"kind\":\"acl\",\"address\":\"127.0.0.1:99999\"}");
         assertThat(badAddress.status()).isEqualTo(400);

@@ -7,7 +7,7 @@ import java.lang.invoke.VarHandle;
 /**
  * Classifies packets to a service path: a {@link FlowCache} in front of a {@link RuleTable}. A
  * hit costs a hash and a few compares; a miss looks the flow up in the table's index once and
- * caches the answer for the flow. The caller passes the rules it read once for its batch ({@link #classify(RuleTable,
+ * caches the rule it found for the flow. The caller passes the rules it read once for its batch ({@link #classify(RuleTable,
  * FlowKey)}: an edge takes them from the same published tables as its routes, so a batch never
  * mixes two versions); when they are not the ones of the last call, the cache is dropped. One per
  * worker thread; counters are single-writer longs that a metrics thread may read.
@@ -53,23 +53,31 @@ public final class Classifier {
 
     /** The SPI for {@code flow}'s packets by {@code t}, or {@link RuleTable#NO_MATCH} (drop). */
     public int classify(RuleTable t, FlowKey flow) {
+        return t.spiOf(match(t, flow));
+    }
+
+    /**
+     * The index of the first rule of {@code t} that matches {@code flow}, or -1 (the default
+     * chain, or a drop): what {@link RuleHits} counts by; {@link RuleTable#spiOf(int)} gives the SPI.
+     */
+    public int match(RuleTable t, FlowKey flow) {
         if (t != current) {
             current = t;
             cache.clear();
         }
-        int result = cache.get(flow);
-        if (result != FlowCache.ABSENT) {
+        int rule = cache.get(flow);
+        if (rule != FlowCache.ABSENT) {
             HITS.setRelease(this, hits + 1); // single writer: an ordered store, no lock prefix
-            return result;
+            return rule;
         }
         return miss(flow, t);
     }
 
     private int miss(FlowKey flow, RuleTable t) {
         MISSES.setRelease(this, misses + 1);
-        int result = t.classify(flow);
-        cache.put(flow, result);
-        return result;
+        int rule = t.firstMatch(flow);
+        cache.put(flow, rule);
+        return rule;
     }
 
     /** Packets answered from the flow cache. */

@@ -37,10 +37,15 @@ public final class RuleTable {
     private final int[] srcPortFrom, srcPortTo, dstPortFrom, dstPortTo;
     private final int[] spi;
     private final String[] ruleNames;
+    private final String[] chainNames;
     private final int defaultSpi;
+    private final String defaultChain;
     private final TupleSpace index;
 
-    private RuleTable(List<RuleSpec> rules, List<Integer> spis, int defaultSpi) {
+    /** Bytes of the rules' own arrays per rule: 9 ints, 8 longs, the name and chain references. */
+    static final int BYTES_PER_RULE = 9 * Integer.BYTES + 8 * Long.BYTES + 2 * 8;
+
+    private RuleTable(List<RuleSpec> rules, List<Integer> spis, int defaultSpi, String defaultChain) {
         this.size = rules.size();
         protocol = new int[size];
         family = new int[size];
@@ -60,6 +65,7 @@ public final class RuleTable {
         dstPortTo = new int[size];
         spi = new int[size];
         ruleNames = new String[size];
+        chainNames = new String[size];
         for (int i = 0; i < size; i++) {
             RuleSpec r = rules.get(i);
             protocol[i] = r.protocol().number();
@@ -86,8 +92,10 @@ public final class RuleTable {
             dstPortTo[i] = dpr == null ? ANY : dpr.to();
             spi[i] = spis.get(i);
             ruleNames[i] = r.name();
+            chainNames[i] = r.chain();
         }
         this.defaultSpi = defaultSpi;
+        this.defaultChain = defaultSpi == NO_MATCH ? null : defaultChain;
         this.index = new TupleSpace(this); // built here, with the version, never on the packet path
     }
 
@@ -99,7 +107,7 @@ public final class RuleTable {
             spis.add(topology.chain(r.chain()).spi());
         }
         ChainSpec def = topology.defaultChain() == null ? null : topology.chain(topology.defaultChain());
-        return new RuleTable(rules, spis, def == null ? NO_MATCH : def.spi());
+        return new RuleTable(rules, spis, def == null ? NO_MATCH : def.spi(), topology.defaultChain());
     }
 
     /** The egress's table: rules of symmetric chains, reversed, to the chain's reverse SPI. */
@@ -114,7 +122,17 @@ public final class RuleTable {
             }
         }
         ChainSpec def = topology.defaultChain() == null ? null : topology.chain(topology.defaultChain());
-        return new RuleTable(rules, spis, def != null && def.isSymmetric() ? ChainSpec.reverseSpi(def.spi()) : NO_MATCH);
+        return new RuleTable(rules, spis, def != null && def.isSymmetric() ? ChainSpec.reverseSpi(def.spi()) : NO_MATCH,
+                topology.defaultChain());
+    }
+
+    /** How many rules {@link #reverse(Topology)} would hold: those of symmetric chains. */
+    static int reverseRuleCount(Topology topology) {
+        int n = 0;
+        for (RuleSpec r : topology.orderedRules()) {
+            n += topology.chain(r.chain()).isSymmetric() ? 1 : 0;
+        }
+        return n;
     }
 
     /** A table of the given rules (already in order) to the given SPIs; for tests and tools. */
@@ -122,7 +140,7 @@ public final class RuleTable {
         if (orderedRules.size() != spis.size()) {
             throw new IllegalArgumentException(orderedRules.size() + " rules but " + spis.size() + " SPIs");
         }
-        return new RuleTable(orderedRules, spis, defaultSpi);
+        return new RuleTable(orderedRules, spis, defaultSpi, "default");
     }
 
     // {high, low, maskHigh, maskLow}; IPv4 sits in the low 32 bits of low, like FlowKey.
@@ -161,7 +179,11 @@ public final class RuleTable {
      * it once per new flow, and its cost follows the variety of the rules' masks, not their number.
      */
     public int classify(FlowKey flow) {
-        int index = firstMatch(flow);
+        return spiOf(firstMatch(flow));
+    }
+
+    /** The SPI of rule {@code index}, or for -1 (no rule matched) the default chain's SPI or {@link #NO_MATCH}. */
+    public int spiOf(int index) {
         return index >= 0 ? spi[index] : defaultSpi;
     }
 
@@ -217,8 +239,7 @@ public final class RuleTable {
 
     /** Bytes held by the rules' arrays and the index (rule names, shared with the topology, left out). */
     public long memoryBytes() {
-        long perRule = 9 * Integer.BYTES + 8 * Long.BYTES + 8; // the int and long arrays, a name reference
-        return perRule * size + index.indexBytes();
+        return (long) BYTES_PER_RULE * size + index.indexBytes();
     }
 
     // the rule's fields, for the index's build
@@ -276,6 +297,21 @@ public final class RuleTable {
     /** The name of rule {@code index} in table order. */
     public String ruleName(int index) {
         return ruleNames[index];
+    }
+
+    /** The chain rule {@code index} sends to. */
+    public String chainName(int index) {
+        return chainNames[index];
+    }
+
+    /** The chain unmatched traffic takes, or null when it is dropped. */
+    public String defaultChain() {
+        return defaultChain;
+    }
+
+    /** The rules' and their chains' names, which outlive the table in its hit counts. */
+    public RuleNames names() {
+        return new RuleNames(ruleNames, chainNames, defaultChain);
     }
 
     /** The SPI of rule {@code index}. */

@@ -45,6 +45,10 @@ final class TupleSpace {
     private static final int META_PROTOCOL_SHIFT = 32, META_FAMILY_SHIFT = 41;
     private static final long SRC_PORTS_ANY = 1L << 44, DST_PORTS_ANY = 1L << 45;
     private static final int PROTOCOL_ANY = 256;
+    /** Per tuple: first rule, family, bucket offset and mask (ints), 4 masks (longs). */
+    private static final int BYTES_PER_TUPLE = 4 * 4 + 4 * 8;
+    /** {@link #indexBytes()} beside what grows with the rules: the bucket array's last bound. */
+    static final int FIXED_BYTES = 4;
 
     private final int tupleCount;
     // per tuple, in order of its first rule
@@ -283,7 +287,20 @@ final class TupleSpace {
 
     /** Bytes held by the index: packed rules, buckets and per-tuple arrays. */
     long indexBytes() {
-        return 8L * entries.length + 4L * bucketStart.length + (long) tupleCount * (4 * 4 + 4 * 8);
+        return 8L * entries.length + 4L * bucketStart.length + (long) tupleCount * BYTES_PER_TUPLE;
+    }
+
+    /**
+     * The most {@link #indexBytes()} grows per rule: its packed match, under 4 buckets (a tuple of
+     * r rules gets the power of two above 2r - 1, doubled: at most 4r - 2) and a tuple of its own.
+     */
+    static int maxBytesPerRule() {
+        return STRIDE * 8 + 4 * 4 + BYTES_PER_TUPLE;
+    }
+
+    /** The least {@link #indexBytes()} grows per rule: its packed match and 2 buckets. */
+    static int minBytesPerRule() {
+        return STRIDE * 8 + 2 * 4;
     }
 
     /** The hash of an IPv4 key (or of a tuple without prefixes): both addresses fit in one word. */

@@ -1,5 +1,6 @@
 package io.astaire.dataplane.edge;
 
+import io.astaire.dataplane.classify.ClassifierLimit;
 import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.dataplane.transport.TransportOptions.Offload;
@@ -23,17 +24,18 @@ import java.util.Objects;
  * @param offload AUTO: super-packets at the TUN device (virtio_net_hdr, TSO) and UDP GSO/GRO on the
  *     sockets where the kernel has them; OFF: one packet per system call (null: AUTO)
  * @param sourcePorts UDP source ports the sending side spreads flows over (RFC 7348 §5), one per flow
+ * @param classifierLimit the most memory the classifier may take; a larger rule set is refused (null: 64 MiB)
  */
 public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                          List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
-                         DatagramTransports.Kind transport, Offload offload, int sourcePorts) {
+                         DatagramTransports.Kind transport, Offload offload, int sourcePorts, ClassifierLimit classifierLimit) {
 
     /** Default offloads (AUTO) and source ports ({@link TransportOptions#DEFAULT_SOURCE_PORTS}). */
     public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                       List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
                       DatagramTransports.Kind transport) {
         this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, Offload.AUTO,
-                TransportOptions.DEFAULT_SOURCE_PORTS);
+                TransportOptions.DEFAULT_SOURCE_PORTS, null);
     }
 
     public EdgeConfig {
@@ -42,6 +44,7 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
         tunAddresses = tunAddresses == null ? List.of() : List.copyOf(tunAddresses);
         transport = transport == null ? DatagramTransports.Kind.AUTO : transport;
         offload = offload == null ? Offload.AUTO : offload;
+        classifierLimit = classifierLimit == null ? ClassifierLimit.DEFAULT : classifierLimit;
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be within 1-64, was " + workers);
         }
@@ -62,30 +65,34 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
     /** One worker, MTU from the route, 64 Ki flow-cache entries, batches of 64 (a whole UDP GSO train), offloads when the kernel has them. */
     public static EdgeConfig defaults(EdgeRole role, String tunName) {
         return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 64, DatagramTransports.Kind.AUTO, Offload.AUTO,
-                TransportOptions.DEFAULT_SOURCE_PORTS);
+                TransportOptions.DEFAULT_SOURCE_PORTS, null);
     }
 
     public EdgeConfig withListen(InetSocketAddress address) {
-        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
     }
 
     public EdgeConfig withUnderlayMtu(Integer mtu) {
-        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
     }
 
     public EdgeConfig withWorkers(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
     }
 
     public EdgeConfig withTunAddresses(List<TunDevice.InterfaceAddress> addresses) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
     }
 
     public EdgeConfig withSourcePorts(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, n);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, n, classifierLimit);
+    }
+
+    public EdgeConfig withClassifierLimit(ClassifierLimit limit) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, limit);
     }
 
     public EdgeConfig withOffload(Offload mode) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode, sourcePorts, classifierLimit);
     }
 }

@@ -89,12 +89,13 @@ public final class EdgeLauncher implements AutoCloseable {
                 metrics.refresh();
                 return registry.scrape();
             }, node::ready, node::notReadyReason);
+            ops.json("/classifier/rules", metrics::classifierRulesJson);
         } catch (RuntimeException e) {
             node.close();
             source.close();
             throw e;
         }
-        LOG.info("{} serving /metrics, /healthz, /readyz on {}", config.role().label(), ops.address());
+        LOG.info("{} serving /metrics, /healthz, /readyz, /classifier/rules on {}", config.role().label(), ops.address());
         EdgeLauncher launcher = new EdgeLauncher(source, node, ops);
         if (source instanceof ControllerTopologySource controller) {
             // Counters named <role>.<counter>, so 'astaire describe chain' shows them on the ingress/egress hop.

@@ -14,7 +14,8 @@ import java.util.Set;
  * packets read from and written to the TUN device, datagrams sent and received, packets per SPI,
  * drops by reason and decode failures by wire error. Meters read the workers' counters when
  * scraped; nothing is recorded on the packet path. Call {@link #refresh()} before each scrape so
- * that SPIs seen since the last one get their own series.
+ * that SPIs seen since the last one get their own series, and classifier rules and chains theirs
+ * ({@link ClassifierMetrics}).
  */
 public final class EdgeMetrics {
     private final MeterRegistry registry;
@@ -22,6 +23,7 @@ public final class EdgeMetrics {
     private final Tags common;
     private final Set<Integer> sentSpis = new HashSet<>();
     private final Set<Integer> deliveredSpis = new HashSet<>();
+    private final ClassifierMetrics classifier;
 
     public EdgeMetrics(MeterRegistry registry, EdgeNode node) {
         this.registry = registry;
@@ -56,8 +58,14 @@ public final class EdgeMetrics {
                 .description("mask shapes (tuples) the classifier probes at most per new flow").tags(common).register(registry);
         Gauge.builder("astaire.classifier.memory", node, n -> n.tables() == null ? 0 : n.tables().rules().memoryBytes())
                 .description("bytes held by the classifier's rules and index").baseUnit("bytes").tags(common).register(registry);
+        classifier = new ClassifierMetrics(registry, node, common);
         Gauge.builder("astaire.topology.version", node, EdgeNode::appliedVersion).description("topology version applied")
                 .tags(common).register(registry);
+    }
+
+    /** Every classifier rule's and chain's hits as JSON, for {@code GET /classifier/rules}. */
+    public String classifierRulesJson() {
+        return classifier.rulesJson();
     }
 
     private void counter(String name, String help, EdgeStats stats, java.util.function.ToDoubleFunction<EdgeStats> f, Tags tags) {
@@ -66,6 +74,7 @@ public final class EdgeMetrics {
 
     /** Registers a series for every SPI counted since the last call. */
     public synchronized void refresh() {
+        classifier.refresh();
         EdgeStats s = node.stats();
         for (int spi : s.sentPerSpi().keySet()) {
             if (sentSpis.add(spi)) {

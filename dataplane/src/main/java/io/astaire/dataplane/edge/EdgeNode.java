@@ -3,6 +3,8 @@ package io.astaire.dataplane.edge;
 import io.astaire.dataplane.agent.AgentRunner;
 import io.astaire.dataplane.agent.IdleStrategy;
 import io.astaire.dataplane.classify.Classifier;
+import io.astaire.dataplane.classify.ClassifierTooLargeException;
+import io.astaire.dataplane.classify.RuleHitLedger;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.DrainTimer;
@@ -77,6 +79,7 @@ public final class EdgeNode implements AutoCloseable {
     private final List<NetworkToTunWorker> netWorkers = new ArrayList<>();
     private final TopologyUpdates updates = new TopologyUpdates();
     private volatile EdgeTables tables;
+    private RuleHitLedger ruleHits;
     private TunDevice tun;
     private int tunMtu;
     private String underlayDevice;
@@ -124,6 +127,7 @@ public final class EdgeNode implements AutoCloseable {
         TopologySource.Versioned v = source.current();
         EdgeTables t = buildTables(v);
         tables = t;
+        ruleHits = new RuleHitLedger(t.hits(), this::oldestHitsInUse);
         awaitFirstAnswers(t);
 
         int underlayMtu;
@@ -183,7 +187,7 @@ public final class EdgeNode implements AutoCloseable {
             EdgeWorkerCounts outCounts = stats.newWorker();
             TunToNetworkWorker out = new TunToNetworkWorker(role + "-tun-" + i, readIo, vnetHeader, tx,
                     new PacketBatch(config.batchSize(), MAX_DATAGRAM, HEADROOM), this::tables,
-                    new Classifier(config.flowCacheSize()), outCounts,
+                    new Classifier(config.flowCacheSize()), i, outCounts,
                     (destination, errno) -> resolver.markUnreachable(destination));
             EdgeWorkerCounts inCounts = stats.newWorker();
             NetworkToTunWorker in = new NetworkToTunWorker(role + "-net-" + i, transports.get(i), writeIo, vnetHeader,
@@ -256,7 +260,16 @@ public final class EdgeNode implements AutoCloseable {
 
     /** The one place an edge's tables are built (routes and rules of one version, together). */
     private EdgeTables buildTables(TopologySource.Versioned v) {
-        return EdgeTables.build(config.role(), v, tables, drain, resolver);
+        return EdgeTables.build(config.role(), v, tables, drain, resolver, config.classifierLimit(), config.workers());
+    }
+
+    /** The oldest generation of rule hit counters a worker may still count in. */
+    private long oldestHitsInUse() {
+        long oldest = Long.MAX_VALUE;
+        for (TunToNetworkWorker w : tunWorkers) {
+            oldest = Math.min(oldest, w.hitsGenerationInUse());
+        }
+        return oldest;
     }
 
     /** Builds the new version's tables and switches with one publication; a failure changes nothing. */
@@ -268,6 +281,9 @@ public final class EdgeNode implements AutoCloseable {
         EdgeTables next;
         try {
             next = buildTables(v);
+        } catch (ClassifierTooLargeException e) {
+            updates.rejected(LOG, config.role().label(), v.version(), RejectionKind.CLASSIFIER_TOO_LARGE, e.getMessage(), current.version());
+            return;
         } catch (RuntimeException e) {
             updates.rejected(LOG, config.role().label(), v.version(), RejectionKind.BAD_TOPOLOGY,
                     e.getMessage() == null ? e.toString() : e.getMessage(), current.version());
@@ -278,6 +294,7 @@ public final class EdgeNode implements AutoCloseable {
             keep.add(h.name());
         }
         tables = next;
+        ruleHits.publish(next.hits());
         drainTimer.schedule(next.forwarding().earliestDrainDeadline(), this::removeDrainedRoutes);
         updates.applied();
         resolver.retainOnly(keep);
@@ -319,6 +336,16 @@ public final class EdgeNode implements AutoCloseable {
 
     EdgeTables tables() {
         return tables;
+    }
+
+    /** Packets classified by each rule and chain, carried over rule-set changes by name. */
+    public RuleHitLedger ruleHits() {
+        return ruleHits;
+    }
+
+    /** The workers that classify (one per TUN queue), for per-worker metrics. */
+    List<TunToNetworkWorker> classifyingWorkers() {
+        return tunWorkers;
     }
 
     /**

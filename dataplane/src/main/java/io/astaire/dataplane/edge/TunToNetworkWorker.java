@@ -2,6 +2,7 @@ package io.astaire.dataplane.edge;
 
 import io.astaire.dataplane.agent.Agent;
 import io.astaire.dataplane.classify.Classifier;
+import io.astaire.dataplane.classify.RuleHits;
 import io.astaire.dataplane.classify.RuleTable;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.Route;
@@ -21,6 +22,8 @@ import io.astaire.wire.offload.OffloadError;
 import io.astaire.wire.offload.VirtioNetHeader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.locks.LockSupport;
@@ -53,6 +56,10 @@ final class TunToNetworkWorker implements Agent {
     private final int readCapacity;
     private final Supplier<EdgeTables> tables;
     private final Classifier classifier;
+    /** This worker's stripe of the tables' {@link RuleHits}. */
+    private final int stripe;
+    /** The hit counters of the tables this worker classifies with (written with release: see {@link #hitsGenerationInUse()}). */
+    private RuleHits hitsInUse;
     private final String name;
     private final EdgeWorkerCounts counters;
     private final DatagramTransport.UnreachableListener unreachable;
@@ -74,12 +81,23 @@ final class TunToNetworkWorker implements Agent {
     private boolean readFailing;
     private long nextErrorDrain;
 
+    private static final VarHandle HITS_IN_USE;
+
+    static {
+        try {
+            HITS_IN_USE = MethodHandles.lookup().findVarHandle(TunToNetworkWorker.class, "hitsInUse", RuleHits.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /**
      * @param name the worker's thread name, for logs and /readyz
      * @param vnetHeader the device puts a virtio_net_hdr in front of every packet it hands over
+     * @param stripe which stripe of the tables' rule hit counters this worker counts in
      */
     TunToNetworkWorker(String name, TunIo tun, boolean vnetHeader, DatagramTransport transport, PacketBatch batch,
-                       Supplier<EdgeTables> tables, Classifier classifier, EdgeWorkerCounts counters,
+                       Supplier<EdgeTables> tables, Classifier classifier, int stripe, EdgeWorkerCounts counters,
                        DatagramTransport.UnreachableListener unreachable) {
         if (batch.headroom() < GpeNshPacket.HEADROOM_MD1) {
             throw new IllegalArgumentException("batch headroom " + batch.headroom() + " < " + GpeNshPacket.HEADROOM_MD1);
@@ -90,6 +108,7 @@ final class TunToNetworkWorker implements Agent {
         this.batch = batch;
         this.tables = tables;
         this.classifier = classifier;
+        this.stripe = stripe;
         this.counters = counters;
         this.unreachable = unreachable;
         this.slotSpi = new int[batch.capacity()];
@@ -118,6 +137,9 @@ final class TunToNetworkWorker implements Agent {
     @Override
     public int doWork() {
         EdgeTables t = tables.get(); // once per batch: forwarding and rules of one version
+        if (t.hits() != hitsInUse) {
+            HITS_IN_USE.setRelease(this, t.hits()); // after every count made in the previous ones
+        }
         int reads = splitter == null ? readPackets(t) : readSuperPackets(t);
         readFailing = reads < 0;
         long now = System.nanoTime();
@@ -159,7 +181,7 @@ final class TunToNetworkWorker implements Agent {
             }
             read++;
             counters.add(EdgeWorkerCounts.TUN_READ, 1);
-            if (classify(t, n, headroom, length)) {
+            if (classify(t, n, headroom, length, 1)) {
                 encapsulate(n, headroom, length);
                 n++;
             }
@@ -237,7 +259,7 @@ final class TunToNetworkWorker implements Agent {
                 counters.offloadDrop(splitter.error());
                 return n;
             }
-            if (k == 0 && !classify(t, n, headroom, length)) {
+            if (k == 0 && !classify(t, n, headroom, length, segments)) {
                 return n; // every segment has the first one's flow: all of them go
             }
             encapsulate(n, headroom, length);
@@ -260,9 +282,10 @@ final class TunToNetworkWorker implements Agent {
 
     /**
      * Checks the packet in slot {@code n}, classifies its flow and picks the path's first hop,
-     * remembering the choice for {@link #encapsulate}; false when the packet is dropped.
+     * remembering the choice for {@link #encapsulate}; false when the packet is dropped. Counts
+     * {@code packets} (the segments of a super-packet share its flow) on the rule that matched.
      */
-    private boolean classify(EdgeTables t, int n, int headroom, int length) {
+    private boolean classify(EdgeTables t, int n, int headroom, int length, int packets) {
         ByteBuffer buf = batch.buffer(n);
         WireError error = inner.wrap(buf, headroom, length);
         if (error != WireError.OK) {
@@ -270,7 +293,9 @@ final class TunToNetworkWorker implements Agent {
             return false;
         }
         flow.from(inner);
-        int spi = classifier.classify(t.rules(), flow);
+        int rule = classifier.match(t.rules(), flow);
+        t.hits().add(stripe, rule, packets);
+        int spi = t.rules().spiOf(rule);
         if (spi == RuleTable.NO_MATCH) {
             counters.drop(DropReason.NO_MATCH);
             return false;
@@ -315,6 +340,21 @@ final class TunToNetworkWorker implements Agent {
     private void readError(int errno) {
         counters.add(EdgeWorkerCounts.TUN_READ_ERRORS, 1);
         lastReadError = errno;
+    }
+
+    /**
+     * The generation of the rule hit counters this worker counts in (0 before its first turn): it
+     * never counts in an older one again, and every count it made there is visible to a thread that
+     * read this.
+     */
+    long hitsGenerationInUse() {
+        RuleHits h = (RuleHits) HITS_IN_USE.getAcquire(this);
+        return h == null ? 0 : h.generation();
+    }
+
+    /** The worker's flow cache: its hits and misses (new flows it looked up in the rules). */
+    Classifier classifier() {
+        return classifier;
     }
 
     /** The errno of the last failed TUN read, 0 when none failed. */

@@ -54,6 +54,15 @@ public final class OpsServer implements AutoCloseable {
         server.start();
     }
 
+    /** Serves {@code GET path} with what {@code body} gives, as JSON. */
+    public void json(String path, Supplier<String> body) {
+        server.createContext(path, ex -> {
+            if (allowGet(ex)) {
+                respond(ex, 200, "application/json; charset=utf-8", body.get());
+            }
+        });
+    }
+
     private static boolean allowGet(HttpExchange ex) throws IOException {
         String m = ex.getRequestMethod();
         if (m.equals("GET") || m.equals("HEAD")) {

@@ -10,6 +10,8 @@ public enum RejectionKind {
     BAD_CONFIG,
     /** The topology cannot be turned into forwarding tables here (routes, hops, rules). */
     BAD_TOPOLOGY,
+    /** The rule set's classifier would exceed the memory bound (--max-classifier-memory). */
+    CLASSIFIER_TOO_LARGE,
     /** Something else threw while building the new version: a bug. */
     INTERNAL_ERROR;
 

@@ -119,6 +119,54 @@ class ClassifierTest {
     }
 
     @Test
+    void aRuleChangeUnderTrafficSwapsWholeTables() throws Exception {
+        // A: everything in 10/8 to 1, else 100. B: 10.1/16 to 3 before 10/8 to 2, else 200. Any mix of
+        // the two (B's rules with A's SPIs or default, a cached answer of A under B) gives another triple.
+        RuleTable a = RuleTable.of(List.of(rule("ten", 10, "10.0.0.0/8")), List.of(1), 100);
+        RuleTable b = RuleTable.of(List.of(rule("ten-one", 20, "10.1.0.0/16"), rule("ten", 10, "10.0.0.0/8")), List.of(3, 2), 200);
+        FlowKey[] flows = {tcp4("1.1.1.1", 1000, "10.1.2.3", 80), tcp4("1.1.1.1", 1000, "10.9.9.9", 80), tcp4("1.1.1.1", 1000, "11.0.0.1", 80)};
+        List<Integer> fromA = List.of(1, 1, 100);
+        List<Integer> fromB = List.of(3, 2, 200);
+        ClassifierTable table = new ClassifierTable(a);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread swapper = new Thread(() -> {
+            for (int i = 0; !stop.get(); i++) {
+                table.update(i % 2 == 0 ? b : a);
+                Thread.onSpinWait();
+            }
+        });
+        swapper.start();
+        Classifier worker = new Classifier(64);
+        int seenA = 0;
+        int seenB = 0;
+        try {
+            long until = System.nanoTime() + 2_000_000_000L;
+            while (System.nanoTime() < until || seenA < 100 || seenB < 100) {
+                RuleTable t = table.current(); // once per batch, as an edge worker reads its tables
+                List<Integer> batch = new ArrayList<>();
+                for (FlowKey f : flows) {
+                    batch.add(worker.classify(t, f));
+                }
+                assertThat(batch).as("a batch is classified by one whole table").isIn(fromA, fromB);
+                assertThat(batch).isEqualTo(t == a ? fromA : fromB);
+                if (t == a) {
+                    seenA++;
+                } else {
+                    seenB++;
+                }
+            }
+        } finally {
+            stop.set(true);
+            swapper.join();
+        }
+        assertThat(worker.misses()).as("each swap seen empties the cache").isGreaterThan(200);
+    }
+
+    private static RuleSpec rule(String name, int priority, String destination) {
+        return new RuleSpec(name, priority, Protocol.ANY, null, IpPrefix.parse(destination), null, null, "c");
+    }
+
+    @Test
     void cacheStaysWithinItsCapacity() {
         FlowCache cache = new FlowCache(64);
         assertThat(cache.capacity()).isEqualTo(64);

@@ -89,6 +89,89 @@ class TupleSpaceDifferentialTest {
         assertThat(bytes / 200_000.0).as("bytes per lookup (%d in all)", bytes).isLessThan(0.01);
     }
 
+    @Test
+    void theFlowCacheNeverAnswersAStaleOrWrongRuleUnderAFloodThatEvicts() {
+        for (long seed = 1; seed <= 20; seed++) {
+            Random random = new Random(seed);
+            List<RuleSpec> a = ordered(randomRules(random, 1 + random.nextInt(500)));
+            List<RuleSpec> b = ordered(randomRules(random, 1 + random.nextInt(500)));
+            RuleTable first = RuleTable.of(a, spis(a.size()), DEFAULT_SPI);
+            RuleTable second = RuleTable.of(b, spis(b.size()), RuleTable.NO_MATCH);
+            // a pool of flows that come back (cached, then evicted by the flood), and new ones every packet
+            FlowKey[] pool = new FlowKey[300];
+            for (int i = 0; i < pool.length; i++) {
+                pool[i] = new FlowKey();
+                flowInside(random, (i % 2 == 0 ? a : b).get(random.nextInt(i % 2 == 0 ? a.size() : b.size())), pool[i]);
+            }
+            Classifier classifier = new Classifier(64);
+            FlowKey fresh = new FlowKey();
+            for (int n = 0; n < 20_000; n++) {
+                RuleTable t = (n / 2500) % 2 == 0 ? first : second; // the rules change under the traffic
+                FlowKey flow = pool[random.nextInt(pool.length)];
+                if (random.nextInt(3) == 0) {
+                    randomFlow(random, fresh);
+                    flow = fresh;
+                }
+                int rule = classifier.match(t, flow);
+                assertThat(rule).as("seed %d, packet %d, flow %s", seed, n, flow).isEqualTo(t.scanFirstMatch(flow));
+                assertThat(classifier.classify(t, flow)).isEqualTo(t.spiOf(rule));
+            }
+            assertThat(classifier.hits()).as("seed %d: the pool's flows were cached at times", seed).isPositive();
+            assertThat(classifier.misses()).as("seed %d: the flood missed", seed).isGreaterThan(5000);
+        }
+    }
+
+    @Test
+    void aNewFlowEveryPacketAllocatesNothingAndIsCounted() {
+        Random random = new Random(11);
+        List<RuleSpec> specs = ordered(randomRules(random, 5000));
+        RuleTable table = RuleTable.of(specs, spis(specs.size()), DEFAULT_SPI);
+        RuleHits hits = new RuleHits(table, 2, 1);
+        Classifier classifier = new Classifier(1024);
+        FlowKey[] trace = new FlowKey[1 << 14];
+        for (int i = 0; i < trace.length; i++) {
+            trace[i] = new FlowKey();
+            randomFlow(random, trace[i]);
+            if (i % 2 == 0) {
+                flowInside(random, specs.get(random.nextInt(specs.size())), trace[i]);
+            }
+        }
+        Runnable flood = () -> {
+            for (int n = 0; n < 200_000; n++) {
+                hits.add(1, classifier.match(table, trace[n & (trace.length - 1)]), 1);
+            }
+        };
+        flood.run();
+        long bytes = io.astaire.dataplane.function.Allocations.bytesAllocatedBy(flood);
+        assertThat(bytes / 200_000.0).as("bytes per packet (%d in all)", bytes).isLessThan(0.01);
+        long counted = hits.get(-1);
+        for (int i = 0; i < table.size(); i++) {
+            counted += hits.get(i);
+        }
+        assertThat(counted).isEqualTo(400_000);
+        assertThat(classifier.misses()).as("16 Ki flows through a 1 Ki cache: nearly every packet is new").isGreaterThan(350_000);
+    }
+
+    @Test
+    void theMemoryBoundsBracketTheRealSize() {
+        for (long seed = 1; seed <= 30; seed++) {
+            Random random = new Random(seed);
+            int rules = seed % 10 == 0 ? 0 : 1 + random.nextInt(3000);
+            List<RuleSpec> specs = ordered(randomRules(random, rules));
+            RuleTable table = RuleTable.of(specs, spis(specs.size()), DEFAULT_SPI);
+            assertThat(table.memoryBytes()).as("seed %d, %d rules, %d tuples", seed, rules, table.tupleCount())
+                    .isBetween(ClassifierLimit.lowerBound(rules), ClassifierLimit.upperBound(rules));
+        }
+    }
+
+    private static List<Integer> spis(int n) {
+        List<Integer> spis = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            spis.add(1 + i);
+        }
+        return spis;
+    }
+
     private static void assertAgreement(long seed, List<RuleSpec> specs, Random random, int defaultSpi) {
         List<RuleSpec> ordered = ordered(specs);
         List<Integer> spis = new ArrayList<>();

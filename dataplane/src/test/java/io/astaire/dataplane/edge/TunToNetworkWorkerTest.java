@@ -75,7 +75,7 @@ class TunToNetworkWorkerTest {
         stats = new EdgeStats();
         // Two slots: a three-segment super-packet has to be sent in two batches.
         worker = new TunToNetworkWorker("ingress-tun-0", null, true, transport, new PacketBatch(2, 65535, EdgeNode.HEADROOM), () -> tables,
-                new Classifier(64), stats.newWorker(), (destination, errno) -> { });
+                new Classifier(64), 0, stats.newWorker(), (destination, errno) -> { });
     }
 
     @AfterEach
@@ -192,7 +192,7 @@ class TunToNetworkWorkerTest {
                         throw new IllegalStateException("a bug");
                     }
                     throw new OutOfMemoryError("no heap left");
-                }, new Classifier(64), counts, (destination, errno) -> { });
+                }, new Classifier(64), 0, counts, (destination, errno) -> { });
         AgentRunner runner = new AgentRunner(failing, failing::idle, n -> counts.add(EdgeWorkerCounts.INTERNAL_ERRORS, n));
         assertThat(runner.turn()).as("after an exception the loop goes on").isTrue();
         assertThat(stats.internalErrors()).isEqualTo(1);
@@ -273,7 +273,7 @@ class TunToNetworkWorkerTest {
                 """.formatted(firstHop.getLocalPort())), resolver);
         resolver.firstAnswers(mixed.forwarding().nextHops()).get(5, TimeUnit.SECONDS);
         TunToNetworkWorker three = new TunToNetworkWorker("ingress-tun-3", null, true, transport,
-                new PacketBatch(3, 65535, EdgeNode.HEADROOM), () -> mixed, new Classifier(64), stats.newWorker(), (d, errno) -> { });
+                new PacketBatch(3, 65535, EdgeNode.HEADROOM), () -> mixed, new Classifier(64), 0, stats.newWorker(), (d, errno) -> { });
         int n = 0;
         for (String destination : new String[] {"10.2.0.5", "10.3.0.5", "10.2.0.6"}) {
             byte[] udp = Packets.udp4("10.1.0.1", 5000, destination, 53, new byte[16]);
