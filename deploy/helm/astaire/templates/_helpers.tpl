@@ -208,17 +208,20 @@ topologySpreadConstraints:
         {{- include "astaire.selector" . | nindent 8 }}
 {{- end -}}
 
-{{/* The chain spec: chainYaml (a whole chain.yaml, e.g. --set-file chainYaml=chain.yaml) wins over chain. Checked (see _validate.tpl). */}}
+{{/*
+The chain spec: `chain` from values when it is set, else `chainYaml` (a whole chain.yaml, e.g.
+--set-file chainYaml=chain.yaml; by default the example chain). The example lives in a string so
+that Helm's merging of values cannot mix its rules or edges into a user's `chain`. Checked (_validate.tpl).
+*/}}
 {{- define "astaire.chain" -}}
-{{- if .Values.chainYaml -}}
-{{- $chain := fromYaml .Values.chainYaml -}}
+{{- if .Values.chain -}}
+{{- include "astaire.validate" (dict "chain" .Values.chain "root" .) -}}
+{{- toJson .Values.chain -}}
+{{- else -}}
+{{- $chain := fromYaml (required "chain (or chainYaml): the chain spec is required" .Values.chainYaml) -}}
 {{- if hasKey $chain "Error" -}}
 {{- fail (printf "chainYaml: is not valid YAML: %s" $chain.Error) -}}
 {{- end -}}
-{{- include "astaire.validate" (dict "chain" $chain "root" .) -}}
-{{- toJson $chain -}}
-{{- else -}}
-{{- $chain := required "chain (or chainYaml): the chain spec is required" .Values.chain -}}
 {{- include "astaire.validate" (dict "chain" $chain "root" .) -}}
 {{- toJson $chain -}}
 {{- end -}}
