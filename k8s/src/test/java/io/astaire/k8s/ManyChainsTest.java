@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
-import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -59,23 +58,6 @@ class ManyChainsTest {
         return pods;
     }
 
-    static boolean matches(LabelSelector selector, Map<String, String> labels) {
-        if (selector.getMatchLabels() != null) {
-            for (var e : selector.getMatchLabels().entrySet()) {
-                if (!e.getValue().equals(labels.get(e.getKey()))) {
-                    return false;
-                }
-            }
-        }
-        for (LabelSelectorRequirement r : selector.getMatchExpressions()) {
-            boolean in = labels.containsKey(r.getKey()) && r.getValues().contains(labels.get(r.getKey()));
-            if (r.getOperator().equals("In") != in) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Every selector in {@code all}, with the owner's namespace and instance. */
     private record Selection(String owner, String namespace, String instance, LabelSelector selector) {}
 
@@ -105,7 +87,7 @@ class ManyChainsTest {
         assertThat(selections).hasSizeGreaterThan(20);
         for (Selection s : selections) {
             List<String> picked = pods.entrySet().stream()
-                    .filter(p -> p.getKey().split("/")[1].equals(s.namespace()) && matches(s.selector(), p.getValue()))
+                    .filter(p -> p.getKey().split("/")[1].equals(s.namespace()) && LabelSelectors.matches(s.selector(), p.getValue()))
                     .map(Map.Entry::getKey).toList();
             assertThat(picked).as(s.owner() + " selects some pod").isNotEmpty();
             assertThat(picked).as(s.owner() + " selects only its instance's pods")
