@@ -368,6 +368,22 @@ class ManifestRendererTest {
     }
 
     @Test
+    void theStrictReaderRefusesNamesTheApiServerRefuses() {
+        String service = """
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: 1fn
+                  labels: {app.kubernetes.io/name: 1fn}
+                spec:
+                  clusterIP: None
+                """;
+        assertThatThrownBy(() -> StrictManifests.parse(service)).hasMessageContaining("Service/1fn").hasMessageContaining("DNS-1035");
+        String label = service.replace("name: 1fn\n", "name: fn\n").replace("{app.kubernetes.io/name: 1fn}", "{app.kubernetes.io/name: \"" + "x".repeat(64) + "\"}");
+        assertThatThrownBy(() -> StrictManifests.parse(label)).hasMessageContaining("label app.kubernetes.io/name value");
+    }
+
+    @Test
     void aDirectoryGetsOneNumberedFilePerObject(@TempDir Path dir) throws Exception {
         var objects = new ManifestRenderer(OPTIONS).render(Chains.web());
         var files = ManifestWriter.writeDirectory(objects, dir);
