@@ -114,7 +114,7 @@ final class SfCommand implements Callable<Integer> {
     int maxDatagram;
 
     @Option(names = "--dns-server", paramLabel = "HOST:PORT",
-            description = "DNS server for hop names (default: /etc/resolv.conf's; /etc/hosts is always read).")
+            description = "DNS server for hop names (default: env DNS_IP first, e.g. a node-local cache, then /etc/resolv.conf's; /etc/hosts is always read).")
     String dnsServer;
 
     @Option(names = "--dns-min-ttl", paramLabel = "DURATION", defaultValue = "5s",

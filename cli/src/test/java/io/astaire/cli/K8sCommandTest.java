@@ -47,10 +47,13 @@ class K8sCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         List<HasMetadata> objects = parse(r.out());
         assertThat(objects).extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
-                .contains("Deployment/acl", "Service/acl", "Deployment/count", "Deployment/pass", "Deployment/astaire-ingress",
-                        "Deployment/astaire-egress", "Deployment/astaire-controller", "DaemonSet/astaire-dnsmasq", "ConfigMap/astaire-chain");
+                .contains("Deployment/astaire-acl", "Service/astaire-acl", "Deployment/astaire-count", "Deployment/astaire-pass",
+                        "Deployment/astaire-ingress", "Deployment/astaire-egress", "Deployment/astaire-controller", "ConfigMap/astaire-chain",
+                        "NetworkPolicy/astaire-functions")
+                .doesNotContain("DaemonSet/astaire-dnsmasq");
+        assertThat(r.err()).contains("--dnsmasq-only");
         assertThat(objects).allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).isEqualTo("sfc"));
-        Deployment acl = (Deployment) objects.stream().filter(o -> o.getMetadata().getName().equals("acl") && o instanceof Deployment).findFirst().orElseThrow();
+        Deployment acl = (Deployment) objects.stream().filter(o -> o.getMetadata().getName().equals("astaire-acl") && o instanceof Deployment).findFirst().orElseThrow();
         assertThat(acl.getSpec().getTemplate().getSpec().getContainers().getFirst().getImage()).isEqualTo("astaire:test");
     }
 
@@ -80,6 +83,39 @@ class K8sCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(parse(r.out())).extracting(HasMetadata::getKind).doesNotContain("DaemonSet", "Secret", "PersistentVolumeClaim");
         assertThat(r.out()).doesNotContain("DNS_IP").doesNotContain("astaire-controller");
+        assertThat(r.err()).doesNotContain("--dnsmasq-only");
+        Run noPolicy = run("k8s", "render", "-f", EXAMPLE.toString(), "--no-network-policy");
+        assertThat(parse(noPolicy.out())).extracting(HasMetadata::getKind).doesNotContain("NetworkPolicy");
+    }
+
+    @Test
+    void theDnsmasqCacheIsRenderedAloneOncePerCluster() {
+        Run r = run("k8s", "render", "--dnsmasq-only", "--dnsmasq-namespace", "kube-system", "--image", "astaire:test");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(parse(r.out())).singleElement().satisfies(o -> {
+            assertThat(o.getKind() + "/" + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName()).isEqualTo("DaemonSet/kube-system/astaire-dnsmasq");
+            assertThat(((io.fabric8.kubernetes.api.model.apps.DaemonSet) o).getSpec().getTemplate().getSpec().getContainers().getFirst().getImage())
+                    .isEqualTo("astaire:test");
+        });
+    }
+
+    @Test
+    void aTokenFileKeepsTheTokenAcrossRenders(@TempDir Path dir) throws Exception {
+        Path tokenFile = dir.resolve("web.token");
+        Run first = run("k8s", "render", "-f", EXAMPLE.toString(), "--token-file", tokenFile.toString());
+        assertThat(first.exit()).as(first.err()).isZero();
+        String token = Files.readString(tokenFile).strip();
+        assertThat(token).hasSize(64);
+        assertThat(Files.getPosixFilePermissions(tokenFile)).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        Run second = run("k8s", "render", "-f", EXAMPLE.toString(), "--token-file", tokenFile.toString());
+        assertThat(second.out()).as("the same objects, Secrets and pod checksums included").isEqualTo(first.out());
+        assertThat(first.out()).contains(java.util.Base64.getEncoder().encodeToString(token.getBytes()));
+
+        Files.writeString(tokenFile, "short\n");
+        Run bad = run("k8s", "render", "-f", EXAMPLE.toString(), "--token-file", tokenFile.toString());
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("--token-file").contains("holds no token");
     }
 
     @Test
@@ -113,6 +149,9 @@ class K8sCommandTest {
         assertThat(r.err()).contains("--namespace");
         Run noFile = run("k8s", "render");
         assertThat(noFile.exit()).isEqualTo(2);
-        assertThat(noFile.err()).contains("--file");
+        assertThat(noFile.err()).contains("--file").contains("--dnsmasq-only");
+        Run badName = run("k8s", "render", "-f", EXAMPLE.toString(), "--instance", "1web");
+        assertThat(badName.exit()).isEqualTo(1);
+        assertThat(badName.err()).contains("--instance").contains("DNS-1035");
     }
 }

@@ -6,11 +6,10 @@ import io.astaire.model.HopAddress;
 import io.astaire.model.Topology;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The chain as it runs inside a cluster: every hop is addressed by the DNS name of its Service,
- * {@code <name>.<namespace>.svc.cluster.local}, keeping the port the chain spec gave it. The
+ * {@code <instance>-<name>.<namespace>.svc.cluster.local}, keeping the port the chain spec gave it. The
  * functions' Services are headless, so the name resolves to every ready replica and the
  * forwarder balances flows across them itself (a symmetric hash keeps both directions of a flow
  * on one replica, which kube-proxy's per-packet UDP balancing would not).
@@ -20,9 +19,6 @@ public final class ClusterTopology {
     /** The Kubernetes cluster domain this renderer assumes (the kubeadm default). */
     public static final String CLUSTER_DOMAIN = "cluster.local";
 
-    /** Names the renderer gives its own objects; a function may not take them. */
-    static final Set<String> RESERVED = Set.of(Names.INGRESS, Names.EGRESS, Names.CONTROLLER, Names.DNSMASQ);
-
     private ClusterTopology() {}
 
     /** The fully qualified name of Service {@code service} in {@code namespace}. */
@@ -30,27 +26,30 @@ public final class ClusterTopology {
         return service + "." + namespace + ".svc." + CLUSTER_DOMAIN;
     }
 
+    /** {@link #rewrite(Topology, String, String)} for the default instance, {@value RenderOptions#DEFAULT_INSTANCE}. */
+    public static Topology rewrite(Topology topology, String namespace) {
+        return rewrite(topology, namespace, RenderOptions.DEFAULT_INSTANCE);
+    }
+
     /**
      * Rewrites every address of {@code topology} to the Service that fronts it in
-     * {@code namespace}: functions to their own Service, the ingress and egress to
-     * {@value Names#INGRESS} and {@value Names#EGRESS}. Ports are kept.
+     * {@code namespace} for chain instance {@code instance}: functions to
+     * {@code <instance>-<function>}, the ingress and egress to {@code <instance>-ingress} and
+     * {@code <instance>-egress}. Ports are kept; function names in chains are not changed.
      *
-     * @throws IllegalArgumentException when a function is named like one of the renderer's own objects
+     * @throws IllegalArgumentException when a name breaks the API server's rules or is reserved ({@link ChainObjectNames#check})
      */
-    public static Topology rewrite(Topology topology, String namespace) {
+    public static Topology rewrite(Topology topology, String namespace, String instance) {
+        ChainObjectNames names = new ChainObjectNames(instance);
+        names.check(topology);
         List<FunctionSpec> functions = new ArrayList<>(topology.functions().size());
-        for (int i = 0; i < topology.functions().size(); i++) {
-            FunctionSpec f = topology.functions().get(i);
-            if (RESERVED.contains(f.name())) {
-                throw new IllegalArgumentException("functions[" + i + "].name: '" + f.name()
-                        + "' is reserved for Astaire's own Kubernetes objects; rename the function");
-            }
-            HopAddress at = new HopAddress(serviceHost(f.name(), namespace), f.address().port());
+        for (FunctionSpec f : topology.functions()) {
+            HopAddress at = new HopAddress(serviceHost(names.function(f.name()), namespace), f.address().port());
             functions.add(new FunctionSpec(f.name(), f.kind(), f.config(), at, f.replicas()));
         }
         return new Topology(functions, topology.chains(), topology.rules(),
-                endpoint(topology.ingress(), Names.INGRESS, namespace),
-                endpoint(topology.egress(), Names.EGRESS, namespace),
+                endpoint(topology.ingress(), names.ingress(), namespace),
+                endpoint(topology.egress(), names.egress(), namespace),
                 topology.defaultChain());
     }
 

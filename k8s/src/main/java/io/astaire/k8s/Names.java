@@ -1,6 +1,10 @@
 package io.astaire.k8s;
 
-/** The names, labels and paths shared by every rendered object (and by the Helm chart). */
+/**
+ * The names, labels and paths shared by every rendered object (and by the Helm chart). The object
+ * names here are those of the default instance ({@value RenderOptions#DEFAULT_INSTANCE}); any
+ * instance's come from {@link ChainObjectNames}.
+ */
 public final class Names {
     public static final String INGRESS = "astaire-ingress";
     public static final String EGRESS = "astaire-egress";

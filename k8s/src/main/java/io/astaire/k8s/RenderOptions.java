@@ -10,9 +10,10 @@ import java.util.regex.Pattern;
  * @param namespace the namespace of every object (the dnsmasq DaemonSet may live elsewhere)
  * @param instance the {@code app.kubernetes.io/instance} label: tells several chains apart
  * @param image the Astaire container image (deploy/Dockerfile)
- * @param dnsmasq whether to deploy the node-local dnsmasq cache and point pods at it via {@code DNS_IP}
+ * @param dnsmasq whether pods ask the node-local dnsmasq cache first ({@code DNS_IP}, the node's IP);
+ *     the cache itself is installed once per cluster ({@link ManifestRenderer#renderDnsmasq()})
  * @param dnsmasqNamespace where the dnsmasq DaemonSet runs
- * @param dnsmasqImage the dnsmasq image
+ * @param dnsmasqImage the image of the dnsmasq DaemonSet: by default Astaire's own, which has Debian's dnsmasq
  * @param clusterDns the cluster DNS service IP that dnsmasq forwards {@code cluster.local} to
  * @param controller whether to deploy the controller (Deployment, Service, PVC, token Secret)
  * @param nodesFromController when true nodes read their topology from the controller instead of the ConfigMap
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  * @param tunName the TUN device the ingress and egress create inside their pods
  * @param underlayMtu the pod network's MTU, from which the edges derive the TUN MTU; {@code null}
  *     lets them read it from the pod's interface
+ * @param networkPolicy whether a NetworkPolicy lets only the chain's own pods send NSH to its functions
  */
 public record RenderOptions(
         String namespace,
@@ -35,12 +37,13 @@ public record RenderOptions(
         String controllerToken,
         String controllerStorage,
         String tunName,
-        Integer underlayMtu) {
+        Integer underlayMtu,
+        boolean networkPolicy) {
 
     public static final String DEFAULT_NAMESPACE = "default";
     public static final String DEFAULT_INSTANCE = "astaire";
     public static final String DEFAULT_IMAGE = "astaire:0.1.0";
-    public static final String DEFAULT_DNSMASQ_IMAGE = "andyshinn/dnsmasq:2.78";
+    public static final String DEFAULT_DNSMASQ_IMAGE = DEFAULT_IMAGE;
     /** The service IP kubeadm gives kube-dns by default, as in the design note. */
     public static final String DEFAULT_CLUSTER_DNS = "10.96.0.10";
     public static final String DEFAULT_TUN = "astaire0";
@@ -54,7 +57,8 @@ public record RenderOptions(
         Objects.requireNonNull(image, "image");
         require(DNS_LABEL.matcher(namespace).matches(), "--namespace", "'" + namespace + "' is not a valid namespace name");
         require(DNS_LABEL.matcher(dnsmasqNamespace).matches(), "--dnsmasq-namespace", "'" + dnsmasqNamespace + "' is not a valid namespace name");
-        require(DNS_LABEL.matcher(instance).matches(), "--instance", "'" + instance + "' is not a valid label value");
+        require(ChainObjectNames.DNS_1035.matcher(instance).matches(), "--instance",
+                "'" + instance + "' is not a valid instance name (DNS-1035: a lower-case letter first, then lower-case letters, digits or '-')");
         require(!image.isBlank() && image.chars().noneMatch(Character::isWhitespace), "--image", "'" + image + "' is not an image reference");
         require(IPV4.matcher(clusterDns).matches(), "--cluster-dns", "'" + clusterDns + "' is not an IPv4 address");
         require(!nodesFromController || controller, "--nodes-from-controller", "needs the controller (drop --no-controller)");
@@ -64,35 +68,55 @@ public record RenderOptions(
         require(tunName.length() <= 15 && !tunName.isBlank(), "--tun", "'" + tunName + "' must be 1-15 characters (an interface name)");
     }
 
+    /** As before NetworkPolicies: with one. */
+    public RenderOptions(String namespace, String instance, String image, boolean dnsmasq, String dnsmasqNamespace,
+                         String dnsmasqImage, String clusterDns, boolean controller, boolean nodesFromController,
+                         String controllerToken, String controllerStorage, String tunName, Integer underlayMtu) {
+        this(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns, controller, nodesFromController,
+                controllerToken, controllerStorage, tunName, underlayMtu, true);
+    }
+
     public static RenderOptions defaults() {
         return new RenderOptions(DEFAULT_NAMESPACE, DEFAULT_INSTANCE, DEFAULT_IMAGE, true, DEFAULT_NAMESPACE,
-                DEFAULT_DNSMASQ_IMAGE, DEFAULT_CLUSTER_DNS, true, false, null, "1Gi", DEFAULT_TUN, null);
+                DEFAULT_DNSMASQ_IMAGE, DEFAULT_CLUSTER_DNS, true, false, null, "1Gi", DEFAULT_TUN, null, true);
+    }
+
+    public RenderOptions withInstance(String name) {
+        return new RenderOptions(namespace, name, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+    }
+
+    public RenderOptions withNetworkPolicy(boolean on) {
+        return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, on);
     }
 
     public RenderOptions withNamespace(String ns) {
         boolean followDnsmasq = dnsmasqNamespace.equals(namespace);
         return new RenderOptions(ns, instance, image, dnsmasq, followDnsmasq ? ns : dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu);
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
     }
 
+    /** Another Astaire image; the dnsmasq DaemonSet follows it when it ran Astaire's image too. */
     public RenderOptions withImage(String img) {
-        return new RenderOptions(namespace, instance, img, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu);
+        boolean followDnsmasq = dnsmasqImage.equals(image);
+        return new RenderOptions(namespace, instance, img, dnsmasq, dnsmasqNamespace, followDnsmasq ? img : dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
     }
 
     public RenderOptions withDnsmasq(boolean on) {
         return new RenderOptions(namespace, instance, image, on, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu);
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
     }
 
     public RenderOptions withController(boolean on) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                on, nodesFromController && on, controllerToken, controllerStorage, tunName, underlayMtu);
+                on, nodesFromController && on, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
     }
 
     public RenderOptions withControllerToken(String token) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, token, controllerStorage, tunName, underlayMtu);
+                controller, nodesFromController, token, controllerStorage, tunName, underlayMtu, networkPolicy);
     }
 
     private static boolean validQuantity(String size) {

@@ -37,7 +37,7 @@ class DockerfileTest {
                 sources.addAll(words);
             }
         }
-        assertThat(sources).contains("deploy/jlink-modules.txt", "deploy/jlink-runtime.sh", "deploy/entrypoint.sh", "deploy/astaire.sh");
+        assertThat(sources).contains("deploy/jlink-modules.txt", "deploy/jlink-runtime.sh", "deploy/astaire.sh");
         for (String s : sources) {
             if (!s.equals(".")) {
                 assertThat(REPO.resolve(s)).as("COPY source " + s).exists();
@@ -49,16 +49,27 @@ class DockerfileTest {
     void thePathsTheScriptsExpectAreWhereTheImagePutsThings() throws Exception {
         List<String> lines = instructions();
         String launcher = Files.readString(REPO.resolve("deploy/astaire.sh"));
-        String entrypoint = Files.readString(REPO.resolve("deploy/entrypoint.sh"));
         assertThat(lines).contains("COPY --from=jlink /opt/astaire/runtime /opt/astaire/runtime",
                 "COPY --from=build /src/cli/target/astaire.jar /opt/astaire/lib/astaire.jar",
                 "COPY --chmod=0755 deploy/astaire.sh /opt/astaire/bin/astaire",
-                "COPY --chmod=0755 deploy/entrypoint.sh /usr/local/bin/astaire-entrypoint",
-                "ENTRYPOINT [\"/usr/local/bin/astaire-entrypoint\"]");
+                "ENTRYPOINT [\"/opt/astaire/bin/astaire\"]");
         assertThat(launcher).contains("/opt/astaire/runtime/bin/java").contains("/opt/astaire/lib/astaire.jar");
-        assertThat(entrypoint).contains("ASTAIRE_BIN:-/opt/astaire/bin/astaire");
         assertThat(lines).anyMatch(l -> l.startsWith("RUN") && l.contains("jlink-runtime.sh /tmp/astaire.jar /opt/astaire/runtime"));
         assertThat(lines).anyMatch(l -> l.startsWith("RUN") && l.contains("./mvnw") && l.contains("package"));
+    }
+
+    /** The dnsmasq DaemonSet runs this image's dnsmasq and drops to this image's user. */
+    @Test
+    void theImageHasTheDnsmasqAndTheUserTheCacheDaemonSetRuns() throws Exception {
+        List<String> lines = instructions();
+        assertThat(lines).anyMatch(l -> l.startsWith("RUN") && l.contains("apt-get install") && l.contains(" dnsmasq-base"));
+        var dnsmasq = ((io.fabric8.kubernetes.api.model.apps.DaemonSet) new ManifestRenderer(RenderOptions.defaults()).renderDnsmasq().getFirst())
+                .getSpec().getTemplate().getSpec().getContainers().getFirst();
+        assertThat(dnsmasq.getImage()).isEqualTo(RenderOptions.DEFAULT_IMAGE);
+        assertThat(dnsmasq.getCommand()).containsExactly("/usr/sbin/dnsmasq"); // where Debian's package puts it
+        assertThat(dnsmasq.getArgs()).contains("--user=astaire", "--group=astaire");
+        assertThat(lines).anyMatch(l -> l.contains("groupadd") && l.contains(" astaire"))
+                .anyMatch(l -> l.contains("useradd") && l.contains("--gid astaire") && l.contains(" astaire "));
     }
 
     @Test

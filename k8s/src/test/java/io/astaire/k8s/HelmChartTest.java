@@ -46,9 +46,24 @@ class HelmChartTest {
         return file;
     }
 
+    /** One token on both sides, so that Secrets, the node secret and the pods' token checksums compare exactly. */
+    static final String TOKEN = "a-token-both-sides-share-0123456789";
+
     private static List<HasMetadata> template(Path values) {
-        String out = new Helm(CHART).template().withName("astaire").withNamespace("sfc").withValuesFile(values).call();
+        return templateWithToken(values, TOKEN);
+    }
+
+    private static List<HasMetadata> templateWithToken(Path values, String token) {
+        var template = new Helm(CHART).template().withName("astaire").withNamespace("sfc").withValuesFile(values);
+        String out = (token == null ? template : template.set("controller.token", token)).call();
         return StrictManifests.parse(out);
+    }
+
+    /** What `astaire k8s render` gives for the chain plus, as the chart installs it by default, the dnsmasq cache. */
+    static List<HasMetadata> renderWithCache(RenderOptions options) {
+        List<HasMetadata> all = new ArrayList<>(ManifestRendererTest.renderAndReparse(Chains.web(), options.withControllerToken(TOKEN)));
+        all.addAll(StrictManifests.parse(ManifestWriter.toYamlStream(new ManifestRenderer(options).renderDnsmasq())));
+        return all;
     }
 
     @Test
@@ -61,8 +76,7 @@ class HelmChartTest {
     @Test
     void theChartAndTheRendererProduceTheSameObjects() throws Exception {
         List<HasMetadata> helm = template(values(""));
-        List<HasMetadata> render = ManifestRendererTest.renderAndReparse(Chains.web(),
-                RenderOptions.defaults().withNamespace("sfc").withImage("registry.example/astaire:1.2"));
+        List<HasMetadata> render = renderWithCache(RenderOptions.defaults().withNamespace("sfc").withImage("registry.example/astaire:1.2"));
         assertSameObjects(helm, render);
     }
 
@@ -72,16 +86,15 @@ class HelmChartTest {
         Files.writeString(chainFile, Chains.WEB);
         Path values = dir.resolve("image.yaml");
         Files.writeString(values, IMAGE_VALUES);
-        String out = new Helm(CHART).template().withName("astaire").withNamespace("sfc").withValuesFile(values)
+        String out = new Helm(CHART).template().withName("astaire").withNamespace("sfc").withValuesFile(values).set("controller.token", TOKEN)
                 .setFile("chainYaml", chainFile).call();
-        List<HasMetadata> render = ManifestRendererTest.renderAndReparse(Chains.web(),
-                RenderOptions.defaults().withNamespace("sfc").withImage("registry.example/astaire:1.2"));
+        List<HasMetadata> render = renderWithCache(RenderOptions.defaults().withNamespace("sfc").withImage("registry.example/astaire:1.2"));
         assertSameObjects(StrictManifests.parse(out), render);
     }
 
     @Test
     void withDnsmasqAndControllerOffTheyStillAgree() throws Exception {
-        List<HasMetadata> helm = template(values("dnsmasq:\n  enabled: false\ncontroller:\n  enabled: false\n"));
+        List<HasMetadata> helm = template(values("dnsmasq:\n  enabled: false\n  install: false\ncontroller:\n  enabled: false\n"));
         List<HasMetadata> render = ManifestRendererTest.renderAndReparse(Chains.web(),
                 RenderOptions.defaults().withNamespace("sfc").withImage("registry.example/astaire:1.2").withDnsmasq(false).withController(false));
         assertThat(helm).noneMatch(DaemonSet.class::isInstance).noneMatch(Secret.class::isInstance);
@@ -91,20 +104,20 @@ class HelmChartTest {
     @Test
     void nodesFromTheControllerAgreeToo() throws Exception {
         List<HasMetadata> helm = template(values("controller:\n  nodesFromController: true\nedge:\n  underlayMtu: 9000\n"));
-        List<HasMetadata> render = ManifestRendererTest.renderAndReparse(Chains.web(), new RenderOptions("sfc", "astaire",
-                "registry.example/astaire:1.2", true, "sfc", RenderOptions.DEFAULT_DNSMASQ_IMAGE, RenderOptions.DEFAULT_CLUSTER_DNS,
+        List<HasMetadata> render = renderWithCache(new RenderOptions("sfc", "astaire",
+                "registry.example/astaire:1.2", true, "sfc", "registry.example/astaire:1.2", RenderOptions.DEFAULT_CLUSTER_DNS,
                 true, true, null, "1Gi", "astaire0", 9000));
         assertSameObjects(helm, render);
     }
 
     @Test
     void replicasPerFunctionAndTheTokenComeFromValues() throws Exception {
-        List<HasMetadata> helm = template(values("replicas:\n  acl: 5\ncontroller:\n  token: an-operator-chosen-token\n"
-                + "dnsmasq:\n  namespace: kube-system\n  clusterDns: 10.43.0.10\n"));
+        List<HasMetadata> helm = templateWithToken(values("replicas:\n  acl: 5\ncontroller:\n  token: an-operator-chosen-token\n"
+                + "dnsmasq:\n  namespace: kube-system\n  clusterDns: 10.43.0.10\n"), null);
         DaemonSet dnsmasq = (DaemonSet) ManifestRendererTest.byKindAndName(helm).get("DaemonSet/astaire-dnsmasq");
         assertThat(dnsmasq.getMetadata().getNamespace()).isEqualTo("kube-system");
         assertThat(dnsmasq.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs()).contains("--server=/cluster.local/10.43.0.10");
-        Deployment acl = (Deployment) ManifestRendererTest.byKindAndName(helm).get("Deployment/acl");
+        Deployment acl = (Deployment) ManifestRendererTest.byKindAndName(helm).get("Deployment/astaire-acl");
         assertThat(acl.getSpec().getReplicas()).isEqualTo(5);
         ConfigMap cm = (ConfigMap) ManifestRendererTest.byKindAndName(helm).get("ConfigMap/astaire-chain");
         assertThat(TopologyCodec.parse(cm.getData().get("chain.yaml")).function("acl").replicas()).isEqualTo(5);
@@ -114,15 +127,15 @@ class HelmChartTest {
     @Test
     void aGeneratedTokenIsRandom() throws Exception {
         Path values = values("");
-        String a = ManifestRendererTest.token(template(values));
-        String b = ManifestRendererTest.token(template(values));
+        String a = ManifestRendererTest.token(templateWithToken(values, null));
+        String b = ManifestRendererTest.token(templateWithToken(values, null));
         assertThat(a).hasSize(64).isNotEqualTo(b);
     }
 
     @Test
     void aFunctionNamedLikeAnAstaireObjectFailsTheTemplate() throws Exception {
         Path values = dir.resolve("clash.yaml");
-        Files.writeString(values, "chain:\n  functions:\n    - name: astaire-egress\n      kind: passthrough\n      address: 10.0.0.1:4791\n");
+        Files.writeString(values, "chainYaml: |\n  functions:\n    - name: egress\n      kind: passthrough\n      address: 10.0.0.1:4791\n");
         assertThatThrownBy(() -> new Helm(CHART).template().withName("astaire").withValuesFile(values).call())
                 .hasMessageContaining("chain.functions[0].name").hasMessageContaining("reserved");
     }
@@ -158,7 +171,7 @@ class HelmChartTest {
             ObjectNode tree = (ObjectNode) TopologyCodec.jsonMapper().readTree(StrictManifests.SERIALIZATION.asJson(o));
             removeManagedBy(tree.path("metadata"));
             removeManagedBy(tree.path("spec").path("template").path("metadata"));
-            if (o instanceof ConfigMap || o instanceof Secret) {
+            if (o instanceof ConfigMap) {
                 tree.remove("data");
             }
             return tree;

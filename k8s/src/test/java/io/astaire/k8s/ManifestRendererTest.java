@@ -68,9 +68,10 @@ class ManifestRendererTest {
                 "ServiceAccount/astaire", "Role/astaire", "RoleBinding/astaire", "ConfigMap/astaire-chain",
                 "Secret/astaire-controller-token", "Secret/astaire-node-token", "PersistentVolumeClaim/astaire-controller-data",
                 "Service/astaire-controller", "Deployment/astaire-controller",
-                "Service/acl", "Deployment/acl", "Service/count", "Deployment/count", "Service/nat", "Deployment/nat",
-                "Service/astaire-ingress", "Deployment/astaire-ingress", "Service/astaire-egress", "Deployment/astaire-egress",
-                "DaemonSet/astaire-dnsmasq");
+                "Service/astaire-acl", "Deployment/astaire-acl", "Service/astaire-count", "Deployment/astaire-count",
+                "PodDisruptionBudget/astaire-count", "Service/astaire-nat", "Deployment/astaire-nat", "PodDisruptionBudget/astaire-nat",
+                "NetworkPolicy/astaire-functions",
+                "Service/astaire-ingress", "Deployment/astaire-ingress", "Service/astaire-egress", "Deployment/astaire-egress");
         objects.values().forEach(o -> {
             assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo("sfc");
             assertThat(o.getMetadata().getLabels()).as(o.getKind() + "/" + o.getMetadata().getName())
@@ -83,7 +84,7 @@ class ManifestRendererTest {
     void functionsRunAsDeploymentsWithTheirReplicasBehindHeadlessUdpServices() {
         var objects = byKindAndName(renderAndReparse(Chains.web(), OPTIONS));
         for (FunctionSpec f : Chains.web().functions()) {
-            Deployment d = (Deployment) objects.get("Deployment/" + f.name());
+            Deployment d = (Deployment) objects.get("Deployment/astaire-" + f.name());
             assertThat(d.getSpec().getReplicas()).isEqualTo(f.replicas());
             assertThat(d.getSpec().getSelector().getMatchLabels()).isEqualTo(d.getSpec().getTemplate().getMetadata().getLabels().entrySet().stream()
                     .filter(e -> e.getKey().equals(Names.LABEL_NAME) || e.getKey().equals(Names.LABEL_INSTANCE))
@@ -103,7 +104,7 @@ class ManifestRendererTest {
             assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations())
                     .containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/port", "9090");
 
-            Service s = (Service) objects.get("Service/" + f.name());
+            Service s = (Service) objects.get("Service/astaire-" + f.name());
             assertThat(s.getSpec().getClusterIP()).isEqualTo("None");
             assertThat(s.getSpec().getSelector()).isEqualTo(d.getSpec().getSelector().getMatchLabels());
             assertThat(s.getSpec().getPorts()).singleElement().satisfies(p -> {
@@ -154,29 +155,37 @@ class ManifestRendererTest {
                 assertThat(d.getSpec().getStrategy().getType()).isEqualTo("Recreate");
             }
         }
-        // Beside the edges only the dnsmasq cache has NET_ADMIN (the design note's DaemonSet); it has no TUN.
-        DaemonSet dnsmasq = (DaemonSet) byKindAndName(objects).get("DaemonSet/astaire-dnsmasq");
-        assertThat(dnsmasq.getSpec().getTemplate().getSpec().getContainers()).allMatch(ManifestRendererTest::hasNetAdmin);
+        // The dnsmasq cache binds port 53 and drops to an unprivileged user: no NET_ADMIN, no TUN.
+        DaemonSet dnsmasq = (DaemonSet) new ManifestRenderer(OPTIONS).renderDnsmasq().getFirst();
+        assertThat(dnsmasq.getSpec().getTemplate().getSpec().getContainers()).noneMatch(ManifestRendererTest::hasNetAdmin);
         assertThat(mountsTun(dnsmasq.getSpec().getTemplate().getSpec())).isFalse();
     }
 
     @Test
-    void everyAstairePodGetsDnsIpFromTheNodeAndTheDnsmasqCacheRuns() {
+    void everyAstairePodGetsDnsIpFromTheNodeWithoutAnInitContainerAndTheCacheIsSeparate() {
         var objects = renderAndReparse(Chains.web(), OPTIONS);
+        assertThat(objects).noneMatch(DaemonSet.class::isInstance);
         assertThat(astairePods(objects)).hasSize(6).allSatisfy(pod -> {
-            assertThat(pod.getInitContainers()).singleElement().satisfies(init -> {
-                assertThat(init.getArgs()).containsExactly("dns-bootstrap");
-                assertThat(init.getSecurityContext().getRunAsUser()).isZero();
-            });
+            assertThat(pod.getInitContainers()).isEmpty();
             assertThat(allContainers(pod)).allSatisfy(c -> assertThat(c.getEnv()).anySatisfy(ManifestRendererTest::isDnsIpFromHostIp));
         });
-        DaemonSet ds = (DaemonSet) byKindAndName(objects).get("DaemonSet/astaire-dnsmasq");
+        List<HasMetadata> cache = StrictManifests.parse(ManifestWriter.toYamlStream(new ManifestRenderer(OPTIONS).renderDnsmasq()));
+        DaemonSet ds = (DaemonSet) cache.getFirst();
+        assertThat(cache).hasSize(1);
         assertThat(ds.getApiVersion()).isEqualTo("apps/v1");
+        assertThat(ds.getMetadata().getName()).isEqualTo("astaire-dnsmasq");
         PodSpec pod = ds.getSpec().getTemplate().getSpec();
         assertThat(pod.getHostNetwork()).isTrue();
         Container c = pod.getContainers().getFirst();
-        assertThat(c.getArgs()).contains("--server=/cluster.local/10.96.0.10", "--listen-address=$(HOST_IP)");
+        assertThat(c.getImage()).as("Debian's dnsmasq in Astaire's image").isEqualTo("registry.example/astaire:1.2");
+        assertThat(c.getCommand()).containsExactly("/usr/sbin/dnsmasq");
+        assertThat(c.getArgs()).contains("--server=/cluster.local/10.96.0.10", "--listen-address=$(HOST_IP)", "--bind-interfaces", "--user=astaire");
         assertThat(c.getPorts()).extracting(p -> p.getProtocol() + ":" + p.getHostPort()).containsExactlyInAnyOrder("UDP:53", "TCP:53");
+        assertThat(c.getReadinessProbe().getTcpSocket().getPort().getIntVal()).isEqualTo(53);
+        assertThat(c.getLivenessProbe().getTcpSocket().getPort().getIntVal()).isEqualTo(53);
+        assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(c.getSecurityContext().getCapabilities().getAdd()).containsExactlyInAnyOrder("NET_BIND_SERVICE", "SETUID", "SETGID");
     }
 
     static void isDnsIpFromHostIp(EnvVar e) {
@@ -189,7 +198,7 @@ class ManifestRendererTest {
         var options = new RenderOptions("sfc", "astaire", "astaire:1", true, "kube-system", "dnsmasq:2", "10.43.0.10",
                 true, false, null, "1Gi", "astaire0", 1500);
         var objects = byKindAndName(renderAndReparse(Chains.web(), options));
-        DaemonSet ds = (DaemonSet) objects.get("DaemonSet/astaire-dnsmasq");
+        DaemonSet ds = (DaemonSet) new ManifestRenderer(options).renderDnsmasq().getFirst();
         assertThat(ds.getMetadata().getNamespace()).isEqualTo("kube-system");
         assertThat(((Deployment) objects.get("Deployment/astaire-egress")).getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs())
                 .containsSequence("--underlay-mtu", "1500");
@@ -216,7 +225,7 @@ class ManifestRendererTest {
         assertThat(inCluster.rules()).isEqualTo(original.rules());
         for (FunctionSpec f : original.functions()) {
             FunctionSpec g = inCluster.function(f.name());
-            assertThat(g.address()).isEqualTo(new HopAddress(f.name() + ".sfc.svc.cluster.local", f.address().port()));
+            assertThat(g.address()).isEqualTo(new HopAddress("astaire-" + f.name() + ".sfc.svc.cluster.local", f.address().port()));
             assertThat(g.kind()).isEqualTo(f.kind());
             assertThat(g.config()).isEqualTo(f.config());
             assertThat(g.replicas()).isEqualTo(f.replicas());
@@ -280,7 +289,7 @@ class ManifestRendererTest {
     void nodesCanReadTheirTopologyFromTheController() {
         var options = new RenderOptions("sfc", "astaire", "astaire:1", false, "sfc", "dnsmasq:2", "10.96.0.10",
                 true, true, null, "1Gi", "astaire0", 1450);
-        Deployment acl = (Deployment) byKindAndName(renderAndReparse(Chains.web(), options)).get("Deployment/acl");
+        Deployment acl = (Deployment) byKindAndName(renderAndReparse(Chains.web(), options)).get("Deployment/astaire-acl");
         Container c = acl.getSpec().getTemplate().getSpec().getContainers().getFirst();
         assertThat(c.getArgs()).containsSequence("--controller", "http://astaire-controller:8080").doesNotContain("--topology");
         assertThat(c.getEnv()).as("a node reports with the node secret and never holds the write token")
@@ -318,10 +327,12 @@ class ManifestRendererTest {
 
     @Test
     void aFunctionNamedLikeAnAstaireObjectIsRejected() {
-        Topology clash = new Topology(List.of(new FunctionSpec("astaire-ingress", "passthrough", HopAddress.parse("10.0.0.1:4791"))),
-                List.of(), List.of(), null, null, null);
-        assertThatThrownBy(() -> new ManifestRenderer(OPTIONS).render(clash))
-                .hasMessageContaining("functions[0].name").hasMessageContaining("reserved");
+        for (String name : List.of("ingress", "egress", "controller", "chain", "kubernetes")) {
+            Topology clash = new Topology(List.of(new FunctionSpec(name, "passthrough", HopAddress.parse("10.0.0.1:4791"))),
+                    List.of(), List.of(), null, null, null);
+            assertThatThrownBy(() -> new ManifestRenderer(OPTIONS).render(clash)).as(name)
+                    .hasMessageContaining("functions[0].name").hasMessageContaining("'" + name + "' is reserved");
+        }
     }
 
     @Test
@@ -357,12 +368,28 @@ class ManifestRendererTest {
     }
 
     @Test
+    void theStrictReaderRefusesNamesTheApiServerRefuses() {
+        String service = """
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: 1fn
+                  labels: {app.kubernetes.io/name: 1fn}
+                spec:
+                  clusterIP: None
+                """;
+        assertThatThrownBy(() -> StrictManifests.parse(service)).hasMessageContaining("Service/1fn").hasMessageContaining("DNS-1035");
+        String label = service.replace("name: 1fn\n", "name: fn\n").replace("{app.kubernetes.io/name: 1fn}", "{app.kubernetes.io/name: \"" + "x".repeat(64) + "\"}");
+        assertThatThrownBy(() -> StrictManifests.parse(label)).hasMessageContaining("label app.kubernetes.io/name value");
+    }
+
+    @Test
     void aDirectoryGetsOneNumberedFilePerObject(@TempDir Path dir) throws Exception {
         var objects = new ManifestRenderer(OPTIONS).render(Chains.web());
         var files = ManifestWriter.writeDirectory(objects, dir);
         assertThat(files).hasSize(objects.size());
         assertThat(files.getFirst().getFileName().toString()).isEqualTo("01-serviceaccount-astaire.yaml");
-        assertThat(files).anySatisfy(f -> assertThat(f.getFileName().toString()).endsWith("-deployment-acl.yaml"));
+        assertThat(files).anySatisfy(f -> assertThat(f.getFileName().toString()).endsWith("-deployment-astaire-acl.yaml"));
         for (int i = 0; i < files.size(); i++) {
             var parsed = StrictManifests.parse(Files.readString(files.get(i)));
             assertThat(parsed).singleElement().satisfies(o -> assertThat(o.getKind()).isNotBlank());

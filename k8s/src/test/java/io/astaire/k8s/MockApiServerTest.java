@@ -54,27 +54,34 @@ class MockApiServerTest {
 
         List<Deployment> deployments = client.apps().deployments().inNamespace(NS).list().getItems();
         assertThat(deployments).extracting(d -> d.getMetadata().getName())
-                .containsExactlyInAnyOrder("acl", "count", "nat", "astaire-ingress", "astaire-egress", "astaire-controller");
-        assertThat(client.apps().deployments().inNamespace(NS).withName("count").get().getSpec().getReplicas()).isEqualTo(3);
-        assertThat(client.apps().deployments().inNamespace(NS).withName("nat").get().getSpec().getReplicas()).isEqualTo(2);
+                .containsExactlyInAnyOrder("astaire-acl", "astaire-count", "astaire-nat", "astaire-ingress", "astaire-egress", "astaire-controller");
+        assertThat(client.apps().deployments().inNamespace(NS).withName("astaire-count").get().getSpec().getReplicas()).isEqualTo(3);
+        assertThat(client.apps().deployments().inNamespace(NS).withName("astaire-nat").get().getSpec().getReplicas()).isEqualTo(2);
 
         // Selecting by label, as kubectl and Prometheus do: the three functions and nothing else.
         assertThat(client.apps().deployments().inNamespace(NS).withLabel(Names.LABEL_COMPONENT, "function").list().getItems())
-                .extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("acl", "count", "nat");
+                .extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("astaire-acl", "astaire-count", "astaire-nat");
 
-        for (String fn : List.of("acl", "count", "nat", "astaire-ingress", "astaire-egress")) {
+        for (String fn : List.of("astaire-acl", "astaire-count", "astaire-nat", "astaire-ingress", "astaire-egress")) {
             Service s = client.services().inNamespace(NS).withName(fn).get();
             assertThat(s.getSpec().getClusterIP()).as(fn).isEqualTo("None");
             assertThat(s.getSpec().getPorts()).singleElement().satisfies(p -> assertThat(p.getProtocol()).isEqualTo("UDP"));
         }
         assertThat(client.services().inNamespace(NS).withName("astaire-controller").get().getSpec().getPorts().getFirst().getPort()).isEqualTo(8080);
 
+        assertThat(client.network().v1().networkPolicies().inNamespace(NS).withName("astaire-functions").get().getSpec().getPolicyTypes())
+                .containsExactly("Ingress");
+        assertThat(client.policy().v1().podDisruptionBudget().inNamespace(NS).list().getItems())
+                .extracting(p -> p.getMetadata().getName()).containsExactlyInAnyOrder("astaire-count", "astaire-nat");
+        for (HasMetadata o : new ManifestRenderer(RenderOptions.defaults().withNamespace(NS)).renderDnsmasq()) {
+            client.resource(o).create();
+        }
         DaemonSet ds = client.apps().daemonSets().inNamespace(NS).withName("astaire-dnsmasq").get();
         assertThat(ds.getSpec().getTemplate().getSpec().getHostNetwork()).isTrue();
 
         ConfigMap cm = client.configMaps().inNamespace(NS).withName("astaire-chain").get();
         Topology chain = TopologyCodec.parse(cm.getData().get("chain.yaml"));
-        assertThat(chain.function("acl").address().host()).isEqualTo("acl.sfc.svc.cluster.local");
+        assertThat(chain.function("acl").address().host()).isEqualTo("astaire-acl.sfc.svc.cluster.local");
         assertThat(chain.chain("web").functions()).containsExactly("acl", "count", "nat");
 
         Secret token = client.secrets().inNamespace(NS).withName("astaire-controller-token").get();
@@ -96,7 +103,7 @@ class MockApiServerTest {
         for (HasMetadata o : ManifestRendererTest.renderAndReparse(Chains.web(), RenderOptions.defaults().withNamespace(ns))) {
             client.resource(o).create();
         }
-        client.apps().deployments().inNamespace(ns).withName("acl").scale(4);
-        assertThat(client.apps().deployments().inNamespace(ns).withName("acl").get().getSpec().getReplicas()).isEqualTo(4);
+        client.apps().deployments().inNamespace(ns).withName("astaire-acl").scale(4);
+        assertThat(client.apps().deployments().inNamespace(ns).withName("astaire-acl").get().getSpec().getReplicas()).isEqualTo(4);
     }
 }

@@ -8,13 +8,17 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Reads YAML manifests with the fabric8 model, strictly: fabric8 keeps fields it does not know
  * in {@code additionalProperties} instead of failing, so after parsing every model object is
  * walked and any such field is reported with its path. A misspelt or misplaced key (say
  * {@code containerPorts} or {@code readinesProbe}) is thus an error, as it would be for
- * {@code kubectl apply --validate=strict}.
+ * {@code kubectl apply --validate=strict}. Names and labels are then checked against the rules
+ * the API server applies (a Service's name is a DNS-1035 label, other names DNS-1123 subdomains,
+ * label keys and values at most 63 characters of the allowed set), so what the API server
+ * would refuse fails here too.
  */
 final class StrictManifests {
 
@@ -38,9 +42,46 @@ final class StrictManifests {
                 throw new AssertionError(object.getKind() + "/" + object.getMetadata().getName()
                         + " has fields the Kubernetes model does not know: " + unknown);
             }
+            List<String> refused = apiServerRefuses(object);
+            if (!refused.isEmpty()) {
+                throw new AssertionError(object.getKind() + "/" + object.getMetadata().getName() + " would be refused: " + refused);
+            }
             out.add(object);
         }
         return out;
+    }
+
+    private static final Pattern DNS_1035 = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
+    private static final Pattern DNS_1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+    private static final Pattern DNS_1123_SUBDOMAIN =
+            Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    private static final Pattern LABEL_VALUE = Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
+    private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
+
+    /** What the API server's name and label validation would say of the object (empty: nothing). */
+    static List<String> apiServerRefuses(HasMetadata object) {
+        List<String> problems = new ArrayList<>();
+        String name = object.getMetadata().getName();
+        boolean service = object.getKind().equals("Service");
+        if (name == null || name.length() > (service ? 63 : 253)
+                || !(service ? DNS_1035 : DNS_1123_SUBDOMAIN).matcher(name).matches()) {
+            problems.add("metadata.name '" + name + "' is not a " + (service ? "DNS-1035 label" : "DNS-1123 subdomain"));
+        }
+        String ns = object.getMetadata().getNamespace(); // "" is unset: kubectl uses the current namespace
+        if (ns != null && !ns.isEmpty() && (ns.length() > 63 || !DNS_1123_LABEL.matcher(ns).matches())) {
+            problems.add("metadata.namespace '" + ns + "' is not a DNS-1123 label");
+        }
+        Map<String, String> labels = object.getMetadata().getLabels() == null ? Map.of() : object.getMetadata().getLabels();
+        labels.forEach((k, v) -> {
+            String keyName = k.contains("/") ? k.substring(k.indexOf('/') + 1) : k;
+            if (keyName.length() > 63 || !LABEL_NAME.matcher(keyName).matches()) {
+                problems.add("label key '" + k + "'");
+            }
+            if (v.length() > 63 || !LABEL_VALUE.matcher(v).matches()) {
+                problems.add("label " + k + " value '" + v + "'");
+            }
+        });
+        return problems;
     }
 
     /** Paths of every field that landed in an {@code additionalProperties} map. */

@@ -5,6 +5,7 @@ import io.astaire.dataplane.config.NodeStatusReporter;
 import io.astaire.dataplane.config.FileTopologySource;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.resolve.DnsNameLookup;
+import io.astaire.dataplane.resolve.NodeNameLookups;
 import io.astaire.dataplane.node.OpsServer;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.update.TopologyRejection;
@@ -71,7 +72,7 @@ public final class EdgeLauncher implements AutoCloseable {
      */
     public static EdgeLauncher start(EdgeConfig config, TopologySource source, InetSocketAddress metricsListen,
                                      String name, Duration reportInterval, Duration drain, String credential) {
-        HopResolver resolver = new HopResolver(new DnsNameLookup(null, DnsNameLookup.Family.BOTH, Duration.ofSeconds(2)),
+        HopResolver resolver = new HopResolver(NodeNameLookups.create(null, DnsNameLookup.Family.BOTH, Duration.ofSeconds(2), System.getenv()),
                 HopResolver.Options.defaults());
         EdgeNode node;
         try {

@@ -9,6 +9,7 @@ import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.function.FunctionRegistry;
 import io.astaire.dataplane.resolve.DnsNameLookup;
+import io.astaire.dataplane.resolve.NodeNameLookups;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.transport.DatagramTransport;
 import io.astaire.dataplane.transport.DatagramTransports;
@@ -92,7 +93,7 @@ public final class SfNode implements AutoCloseable {
             // A dual-stack (IPv6) socket can send to both families; an IPv4 one only to IPv4.
             DnsNameLookup.Family family = listen != null && listen.address().getAddress() instanceof Inet6Address
                     ? DnsNameLookup.Family.BOTH : DnsNameLookup.Family.IPV4;
-            this.resolver = new HopResolver(new DnsNameLookup(b.dnsServer, family, Duration.ofSeconds(2)), b.resolverOptions);
+            this.resolver = new HopResolver(NodeNameLookups.create(b.dnsServer, family, Duration.ofSeconds(2), System.getenv()), b.resolverOptions);
             this.ownsResolver = true;
         }
         this.metrics = new NodeMetrics(meters, counters, latency, b.workers, this::topologyVersion);

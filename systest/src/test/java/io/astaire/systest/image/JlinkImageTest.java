@@ -119,7 +119,7 @@ class JlinkImageTest {
         Files.copy(REPO.resolve("examples/chain.yaml"), chain);
         Result render = run(List.of(image.resolve("bin/java").toString(), "-jar", jar.toString(), "k8s", "render", "-f", chain.toString()), Map.of());
         assertThat(render.exit()).as(render.out()).isZero();
-        assertThat(render.out()).contains("kind: \"Deployment\"").contains("kind: \"DaemonSet\"");
+        assertThat(render.out()).contains("kind: \"Deployment\"").contains("kind: \"NetworkPolicy\"");
     }
 
     @Test

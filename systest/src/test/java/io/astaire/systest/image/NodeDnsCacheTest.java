@@ -25,10 +25,9 @@ import org.junit.jupiter.api.Timeout;
  * The design note's node-local DNS cache, end to end with the real dnsmasq: in a network
  * namespace standing for a node, one dnsmasq plays the cluster DNS (127.0.0.3, it knows
  * {@code acl.sfc.svc.cluster.local}), another runs with the rendered DaemonSet's arguments on the
- * "node IP" 127.0.0.2. A pod's resolv.conf whose nameserver does not answer (so only the cache
- * can) is bootstrapped by deploy/entrypoint.sh with DNS_IP, which then execs the program: here
- * {@code getent}, whose lookup proves the name resolves through the cache; a second lookup does
- * not reach the cluster DNS again.
+ * "node IP" 127.0.0.2. A lookup sent to the node IP (what a node does first with DNS_IP, see
+ * dataplane's FallbackNameLookupTest for the fallback) is answered through the cache; a second
+ * lookup does not reach the cluster DNS again. The cache listens on the node IP only.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class NodeDnsCacheTest {
@@ -39,7 +38,7 @@ class NodeDnsCacheTest {
     private static final String NAME = "acl.sfc.svc.cluster.local";
     private static final String POD_RESOLV_CONF = """
             search sfc.svc.cluster.local svc.cluster.local cluster.local
-            nameserver 127.0.0.9
+            nameserver 127.0.0.2
             options ndots:5 timeout:1 attempts:1
             """;
 
@@ -105,8 +104,7 @@ class NodeDnsCacheTest {
     private static Container renderedDnsmasq() {
         var options = new RenderOptions("sfc", "astaire", "astaire:1", true, "sfc", RenderOptions.DEFAULT_DNSMASQ_IMAGE,
                 CLUSTER_DNS, false, false, null, "1Gi", "astaire0", null);
-        var objects = new ManifestRenderer(options).render(TopologyCodec.read(REPO.resolve("examples/chain.yaml")));
-        DaemonSet ds = objects.stream().filter(DaemonSet.class::isInstance).map(DaemonSet.class::cast).findFirst().orElseThrow();
+        DaemonSet ds = (DaemonSet) new ManifestRenderer(options).renderDnsmasq().getFirst();
         return ds.getSpec().getTemplate().getSpec().getContainers().getFirst();
     }
 
@@ -124,23 +122,22 @@ class NodeDnsCacheTest {
 
         // The node cache with the DaemonSet's arguments; HOST_IP as the kubelet expands it.
         Container dnsmasq = renderedDnsmasq();
-        assertThat(dnsmasq.getCommand()).containsExactly("dnsmasq");
-        List<String> node = new ArrayList<>(List.of("/usr/sbin/dnsmasq"));
-        dnsmasq.getArgs().forEach(a -> node.add(a.replace("$(HOST_IP)", NODE_IP)));
-        // Only for this machine: no config file or pid file of the host's, no upstream for other names.
-        node.addAll(List.of("-C", "/dev/null", "--no-resolv", "--pid-file=" + work.resolve("node.pid"), "--user=root"));
+        assertThat(dnsmasq.getCommand()).containsExactly("/usr/sbin/dnsmasq");
+        List<String> node = new ArrayList<>(dnsmasq.getCommand());
+        // The image's user does not exist on this machine: the cache stays root here.
+        dnsmasq.getArgs().stream().filter(a -> !a.startsWith("--user=") && !a.startsWith("--group="))
+                .forEach(a -> node.add(a.replace("$(HOST_IP)", NODE_IP)));
+        // Only for this machine: no config file of the host's, no upstream for other names.
+        node.addAll(List.of("-C", "/dev/null", "--no-resolv", "--user=root"));
         daemon("node", node);
         Thread.sleep(500);
 
-        // Before the bootstrap the pod's only nameserver does not answer.
-        assertThat(exec(Map.of(), "ip", "netns", "exec", netns, "getent", "ahostsv4", NAME).exit()).isNotZero();
-
-        // The entrypoint as the pod runs it: Kubernetes env, DNS_IP = the node's IP; "astaire" = getent.
-        Map<String, String> env = Map.of("KUBERNETES_PORT", "tcp://10.96.0.1:443", "DNS_IP", NODE_IP, "ASTAIRE_BIN", "/usr/bin/getent");
-        Result first = exec(env, "ip", "netns", "exec", netns, "sh", REPO.resolve("deploy/entrypoint.sh").toString(), "ahostsv4", NAME);
+        // The cache answers on the node IP only, not on the cluster DNS's address or loopback.
+        Result first = exec(Map.of(), "ip", "netns", "exec", netns, "getent", "ahostsv4", NAME);
         assertThat(first.exit()).as(first.out()).isZero();
         assertThat(first.out()).contains("10.244.1.7");
-        assertThat(Files.readString(netnsEtc.resolve("resolv.conf"))).isEqualTo("nameserver " + NODE_IP + "\n" + POD_RESOLV_CONF);
+        assertThat(exec(Map.of(), "ip", "netns", "exec", netns, "ss", "-Hlun").out())
+                .contains(NODE_IP + ":53").doesNotContain("127.0.0.1:53").doesNotContain("0.0.0.0:53");
         // dnsmasq writes its log a moment after answering.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (clusterDnsQueriesFor(NAME) == 0 && System.nanoTime() < deadline) {

@@ -157,7 +157,7 @@ class PodSecurityContextTest {
 
     @Test
     void aFunctionNodeGetsReadyAsTheNonRootUserWithNoCapability() throws Exception {
-        Container c = rendered("acl");
+        Container c = rendered("astaire-acl");
         assertThat(c.getSecurityContext().getRunAsUser()).isEqualTo(10001L);
         Process p = start(c.getSecurityContext(), localArgs(c, null));
         awaitReady(p);
