@@ -4,6 +4,7 @@ import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.dataplane.transport.TransportOptions.Offload;
 import io.astaire.dataplane.tun.TunDevice;
+import io.astaire.model.IpPrefix;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
@@ -23,10 +24,18 @@ import java.util.Objects;
  * @param offload AUTO: super-packets at the TUN device (virtio_net_hdr, TSO) and UDP GSO/GRO on the
  *     sockets where the kernel has them; OFF: one packet per system call (null: AUTO)
  * @param sourcePorts UDP source ports the sending side spreads flows over (RFC 7348 §5), one per flow
+ * @param routes prefixes the edge routes into its TUN device itself and keeps there ({@link OwnedRoutes}); empty: none
  */
 public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                          List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
-                         DatagramTransports.Kind transport, Offload offload, int sourcePorts) {
+                         DatagramTransports.Kind transport, Offload offload, int sourcePorts, List<IpPrefix> routes) {
+
+    /** No owned routes. */
+    public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
+                      List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
+                      DatagramTransports.Kind transport, Offload offload, int sourcePorts) {
+        this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, List.of());
+    }
 
     /** Default offloads (AUTO) and source ports ({@link TransportOptions#DEFAULT_SOURCE_PORTS}). */
     public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
@@ -40,8 +49,15 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(tunName, "tunName");
         tunAddresses = tunAddresses == null ? List.of() : List.copyOf(tunAddresses);
+        routes = routes == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(routes));
         transport = transport == null ? DatagramTransports.Kind.AUTO : transport;
         offload = offload == null ? Offload.AUTO : offload;
+        for (IpPrefix r : routes) {
+            if (r.length() == 0) {
+                throw new IllegalArgumentException("--route " + r + ": a default route into the TUN device would steer the edge's own "
+                        + "UDP to the next hop into it too; name the destination prefixes");
+            }
+        }
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be within 1-64, was " + workers);
         }
@@ -66,26 +82,30 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
     }
 
     public EdgeConfig withListen(InetSocketAddress address) {
-        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, routes);
     }
 
     public EdgeConfig withUnderlayMtu(Integer mtu) {
-        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, routes);
     }
 
     public EdgeConfig withWorkers(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, routes);
     }
 
     public EdgeConfig withTunAddresses(List<TunDevice.InterfaceAddress> addresses) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload, sourcePorts, routes);
     }
 
     public EdgeConfig withSourcePorts(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, n);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, n, routes);
+    }
+
+    public EdgeConfig withRoutes(List<IpPrefix> prefixes) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, prefixes);
     }
 
     public EdgeConfig withOffload(Offload mode) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode, sourcePorts);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode, sourcePorts, routes);
     }
 }
