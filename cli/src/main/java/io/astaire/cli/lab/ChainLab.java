@@ -195,18 +195,7 @@ public final class ChainLab implements AutoCloseable {
      * namespace; fails with the process's output if it exits or the time runs out.
      */
     public void awaitReady(LabProcess process, int port, long timeoutSeconds) {
-        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new LabException(process.name() + " exited before it was ready:\n" + process.output());
-            }
-            if (process.namespace().execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null",
-                    "http://127.0.0.1:" + port + "/readyz").ok()) {
-                return;
-            }
-            sleep(200);
-        }
-        throw new LabException(process.name() + " not ready after " + timeoutSeconds + " s:\n" + process.output());
+        process.awaitReady(port, timeoutSeconds);
     }
 
     /**
