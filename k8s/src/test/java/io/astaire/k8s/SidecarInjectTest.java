@@ -161,7 +161,8 @@ class SidecarInjectTest {
         Deployment shop = (Deployment) objects.get(1);
         PodTemplateSpec template = shop.getSpec().getTemplate();
         assertThat(template.getMetadata().getAnnotations()).containsEntry("astaire.io/sidecar", "ingress").containsEntry("astaire.io/chain", "web");
-        assertThat(template.getMetadata().getLabels()).containsEntry("app", "shop").containsEntry("astaire.io/member-of", "astaire");
+        assertThat(template.getMetadata().getLabels()).containsEntry("app", "shop").containsEntry("astaire.io/member-of", "astaire")
+                .containsEntry("astaire.io/edge", "ingress");
         PodSpec spec = template.getSpec();
         assertThat(spec.getInitContainers()).extracting(Container::getName).containsExactly("astaire-ingress", "migrate");
         Container sidecar = spec.getInitContainers().get(0);
@@ -232,7 +233,7 @@ class SidecarInjectTest {
         assertThat(sidecar.getEnv()).extracting(e -> e.getName() + "<-" + e.getValueFrom().getSecretKeyRef().getName())
                 .containsExactly(io.astaire.model.ControllerProtocol.NODE_TOKEN_ENV + "<-" + Names.NODE_TOKEN);
         assertThat(injected.getSpec().getVolumes()).extracting(Volume::getName).containsExactly("astaire-tun");
-        assertThat(injected.getMetadata().getLabels()).containsEntry("astaire.io/member-of", "shop");
+        assertThat(injected.getMetadata().getLabels()).containsEntry("astaire.io/member-of", "shop").containsEntry("astaire.io/edge", "egress");
     }
 
     @Test
@@ -293,7 +294,7 @@ class SidecarInjectTest {
             }
             ObjectNode meta = (ObjectNode) p.get("metadata");
             strip(meta, "annotations", "astaire.io/sidecar", "astaire.io/chain");
-            strip(meta, "labels", "astaire.io/member-of");
+            strip(meta, "labels", "astaire.io/member-of", "astaire.io/edge");
             if (meta.isEmpty()) {
                 p.remove("metadata");
             }

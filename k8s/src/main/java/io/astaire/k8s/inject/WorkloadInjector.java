@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
  * CronJob, also inside a {@code List}).
  *
  * <p>What it adds, and only that: the sidecar container (see {@link SidecarParts}), its two
- * volumes, the annotations {@value #ROLE_ANNOTATION} and {@value #CHAIN_ANNOTATION} and the label
- * {@value #MEMBER_LABEL} on the pod. A document it does not change (no pod in it, or injected
+ * volumes, the annotations {@value #ROLE_ANNOTATION} and {@value #CHAIN_ANNOTATION} and the labels
+ * {@value #MEMBER_LABEL} and {@value #EDGE_LABEL} on the pod. A document it does not change (no pod in it, or injected
  * already with the same role and chain) is copied byte for byte, comments included; a changed
  * one is written back from its parsed form, so its content is the same but comments and
  * formatting are not kept. Injecting twice is injecting once.
@@ -32,6 +32,8 @@ public final class WorkloadInjector {
     public static final String CHAIN_ANNOTATION = "astaire.io/chain";
     /** Marks pods that take part in a chain (instance as value), for NetworkPolicies that admit them. */
     public static final String MEMBER_LABEL = "astaire.io/member-of";
+    /** Which edge the pod holds ({@code ingress} or {@code egress}), for the headless Service that addresses the sidecars. */
+    public static final String EDGE_LABEL = "astaire.io/edge";
 
     private static final Pattern DOCUMENT_START = Pattern.compile("(?m)^---[ \\t]*(#.*)?$\\n?");
     private static final ObjectMapper YAML = new YAMLMapper();
@@ -188,7 +190,7 @@ public final class WorkloadInjector {
         ArrayNode vols = spec.has("volumes") && spec.get("volumes").isArray() ? (ArrayNode) spec.get("volumes") : spec.putArray("volumes");
         volumes.forEach(v -> vols.add(v.deepCopy()));
         child(meta, "annotations").put(ROLE_ANNOTATION, role).put(CHAIN_ANNOTATION, options.chain());
-        child(meta, "labels").put(MEMBER_LABEL, options.instance());
+        child(meta, "labels").put(MEMBER_LABEL, options.instance()).put(EDGE_LABEL, role);
         outcomes.add(new Outcome(name, "injected the " + role + " of chain " + options.chain()
                 + (options.routes().isEmpty() ? "" : ", routes " + options.routes())));
         return true;
