@@ -148,14 +148,7 @@ final class IngressCommand implements Callable<Integer> {
                     IpPrefix p = IpPrefix.parse(a);
                     addresses.add(new TunDevice.InterfaceAddress(InetAddress.getByAddress(p.address()), p.length()));
                 }
-                List<IpPrefix> owned = new ArrayList<>();
-                for (String r : routes) {
-                    try {
-                        owned.add(IpPrefix.parse(r));
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("--route " + r + ": " + e.getMessage());
-                    }
-                }
+                List<IpPrefix> owned = prefixes("--route", routes);
                 config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
                         workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts,
                         owned);
@@ -180,6 +173,19 @@ final class IngressCommand implements Callable<Integer> {
                 System.err.println(command + ": cannot start: " + e.getMessage());
                 return 1;
             }
+        }
+
+        /** Each of {@code texts} as a prefix; the first bad one fails naming {@code flag}. */
+        static List<IpPrefix> prefixes(String flag, List<String> texts) {
+            List<IpPrefix> out = new ArrayList<>();
+            for (String t : texts) {
+                try {
+                    out.add(IpPrefix.parse(t));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(flag + " " + t + ": " + e.getMessage());
+                }
+            }
+            return out;
         }
 
         private static InetSocketAddress socketAddress(String flag, String text) {

@@ -94,7 +94,7 @@ final class K8sInjectCommand implements Callable<Integer> {
         WorkloadInjector.Result result;
         try {
             SidecarRole sidecarRole = SidecarRole.parse(role);
-            List<IpPrefix> prefixes = routes.isEmpty() ? chainRoutes(sidecarRole) : parseRoutes();
+            List<IpPrefix> prefixes = routes.isEmpty() ? chainRoutes(sidecarRole) : IngressCommand.EdgeOptions.prefixes("--route", routes);
             InjectOptions options = new InjectOptions(chain, sidecarRole, prefixes, instance, image, tun, port, metricsPort, configMap, controller);
             result = new WorkloadInjector(options, skipUnknown).inject(readInput(), file.equals("-") ? "stdin" : file);
         } catch (IllegalArgumentException | InjectException e) {
@@ -120,18 +120,6 @@ final class K8sInjectCommand implements Callable<Integer> {
         }
         Topology topology = TopologyCodec.read(chainFile);
         return ChainRoutes.of(topology, chain, sidecarRole);
-    }
-
-    private List<IpPrefix> parseRoutes() {
-        List<IpPrefix> out = new ArrayList<>();
-        for (String r : routes) {
-            try {
-                out.add(IpPrefix.parse(r));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--route " + r + ": " + e.getMessage());
-            }
-        }
-        return out;
     }
 
     private String readInput() throws IOException {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,22 +26,10 @@ class K8sInjectCommandTest {
                   containers: [{name: shop, image: "shop:1"}]
             """;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = AstaireCommand.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void injectsTheIngressWhoseCommandLineTheRealIngressAccepts(@TempDir Path dir) throws Exception {
         Path workload = Files.writeString(dir.resolve("shop.yaml"), DEPLOYMENT);
-        Run r = run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--chain-file", EXAMPLE.toString());
+        K8sCommandTest.Run r = K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--chain-file", EXAMPLE.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.err()).contains("Deployment/shop: injected the ingress of chain web, routes [10.20.0.0/24]");
         Deployment d = new KubernetesSerialization().unmarshal(r.out());
@@ -56,19 +42,19 @@ class K8sInjectCommandTest {
         }
         // Twice is once, through the command too.
         Path injected = Files.writeString(dir.resolve("injected.yaml"), r.out());
-        Run again = run("k8s", "inject", "-f", injected.toString(), "--chain", "web", "--chain-file", EXAMPLE.toString());
+        K8sCommandTest.Run again = K8sCommandTest.run("k8s", "inject", "-f", injected.toString(), "--chain", "web", "--chain-file", EXAMPLE.toString());
         assertThat(again.out()).isEqualTo(r.out());
     }
 
     @Test
     void theServerNeedsReplyPrefixesTheExampleDoesNotNameSoItSaysHowToGiveThem(@TempDir Path dir) throws Exception {
         Path workload = Files.writeString(dir.resolve("db.yaml"), DEPLOYMENT);
-        Run r = run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "server", "--chain-file", EXAMPLE.toString());
+        K8sCommandTest.Run r = K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "server", "--chain-file", EXAMPLE.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("no rule of the chain names a source prefix").contains("--route");
         assertThat(r.out()).isEmpty();
 
-        Run given = run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "server", "--route", "10.244.0.0/16");
+        K8sCommandTest.Run given = K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "server", "--route", "10.244.0.0/16");
         assertThat(given.exit()).as(given.err()).isZero();
         Container sidecar = new KubernetesSerialization().<Deployment>unmarshal(given.out()).getSpec().getTemplate().getSpec().getInitContainers().getFirst();
         var parsed = AstaireCommand.commandLine().parseArgs(sidecar.getArgs().toArray(String[]::new));
@@ -79,13 +65,13 @@ class K8sInjectCommandTest {
     @Test
     void badInputFailsNamingIt(@TempDir Path dir) throws Exception {
         Path workload = Files.writeString(dir.resolve("shop.yaml"), DEPLOYMENT);
-        assertThat(run("k8s", "inject", "-f", workload.toString(), "--chain", "web").err()).contains("give --chain-file");
-        assertThat(run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "middle", "--route", "10.0.0.0/8").err())
+        assertThat(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web").err()).contains("give --chain-file");
+        assertThat(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "middle", "--route", "10.0.0.0/8").err())
                 .contains("--role must be client");
-        assertThat(run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--route", "10.0.0.300/8").err()).contains("--route 10.0.0.300/8");
-        assertThat(run("k8s", "inject", "-f", workload.toString(), "--chain", "nope", "--chain-file", EXAMPLE.toString()).err())
+        assertThat(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--route", "10.0.0.300/8").err()).contains("--route 10.0.0.300/8");
+        assertThat(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "nope", "--chain-file", EXAMPLE.toString()).err())
                 .contains("--chain nope: the chain spec has no such chain (it has: web)");
-        Run missing = run("k8s", "inject", "-f", dir.resolve("none.yaml").toString(), "--chain", "web", "--route", "10.0.0.0/8");
+        K8sCommandTest.Run missing = K8sCommandTest.run("k8s", "inject", "-f", dir.resolve("none.yaml").toString(), "--chain", "web", "--route", "10.0.0.0/8");
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("cannot read").contains("none.yaml");
     }

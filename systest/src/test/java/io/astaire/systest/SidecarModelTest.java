@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.astaire.cli.lab.ChainLab;
 import io.astaire.cli.lab.Lab;
 import io.astaire.cli.lab.LabNamespace;
 import io.astaire.cli.lab.LabProcess;
@@ -81,18 +82,8 @@ class SidecarModelTest {
     private LabProcess egress;
 
     static String topology() {
-        return """
-                # The sidecar model: the ingress is the client pod, the egress the server pod.
-                functions:
-                  - name: acl
-                    kind: acl
-                    address: %s:4790
-                    config:
-                      default: allow
-                      rules:
-                        - {name: no-%d, action: deny, protocol: tcp, destinationPorts: %d}
-                  - {name: count, kind: counter, address: %s:4790}
-                  - {name: pass, kind: passthrough, address: %s:4790}
+        return "# The sidecar model: the ingress is the client pod, the egress the server pod.\n"
+                + ChainLab.standardFunctions(DENIED_PORT, PODS.get("sf1"), PODS.get("sf2"), PODS.get("sf3")) + """
                 chains:
                   - {name: web, spi: %d, symmetric: true, functions: [acl, count, pass]}
                 rules:
@@ -100,7 +91,7 @@ class SidecarModelTest {
                   - {name: icmp-to-server, priority: 50, protocol: icmp, source: %s/32, destination: %s/32, chain: web}
                 ingress: {address: %s:4790}
                 egress: {address: %s:4790}
-                """.formatted(PODS.get("sf1"), DENIED_PORT, DENIED_PORT, PODS.get("sf2"), PODS.get("sf3"), WEB,
+                """.formatted(WEB,
                 CLIENT, SERVER, CLIENT, SERVER, CLIENT, SERVER);
     }
 

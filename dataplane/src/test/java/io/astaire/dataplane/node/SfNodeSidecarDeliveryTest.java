@@ -4,9 +4,7 @@ import static io.astaire.dataplane.node.TestPackets.ip;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.astaire.dataplane.config.FileTopologySource;
 import io.astaire.dataplane.resolve.Dnsmasq;
-import io.astaire.dataplane.resolve.HopResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,12 +43,7 @@ class SfNodeSidecarDeliveryTest {
                       - {name: c, spi: %d, symmetric: false, functions: [a]}
                     egress: {address: "pods.test:%d"}
                     """.formatted(pa, SPI, port));
-            try (SfNode a = SfNode.builder()
-                    .topology(new FileTopologySource(topo), List.of("a"))
-                    .dnsServer(dns.address())
-                    .resolverOptions(new HopResolver.Options(Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(3)))
-                    .functionFactory(TestFunctions::create)
-                    .start()) {
+            try (SfNode a = SfNodeReplicaTest.startResolvingWith(dns, topo, 1)) {
                 for (int i = 0; i < FLOWS; i++) {
                     // Many flows (sources and ports) to each pod: a flow hash would spread them over both.
                     gen.send(a.localAddress(), TestPackets.nsh(SPI, 255, 63, TestPackets.udp4(ip("10.0.0.1") + i, ip("127.0.0.2"), 1000 + i, 80, 64, i)));
