@@ -85,6 +85,14 @@ final class IngressCommand implements Callable<Integer> {
                 description = "address to give the TUN device, e.g. 10.1.0.1/32 (repeatable; optional: routes alone steer traffic)")
         List<String> tunAddresses = new ArrayList<>();
 
+        @Option(names = "--route", paramLabel = "CIDR",
+                description = {"prefix to route into the TUN device (repeatable): the edge adds 'CIDR dev TUN' at start, puts it back "
+                        + "within a second if someone removes it (logged, counted in astaire_edge_routes_restored_total), and keeps "
+                        + "an 'unreachable CIDR' route behind it that stays when the edge stops, so steered traffic fails closed "
+                        + "while it is down. Ingress: the chains' destination prefixes; egress: the clients' (reply) prefixes. "
+                        + "Needs CAP_NET_ADMIN."})
+        List<String> routes = new ArrayList<>();
+
         @Option(names = "--flow-cache", paramLabel = "N", defaultValue = "65536",
                 description = "classifier flow-cache entries per worker (default ${DEFAULT-VALUE})")
         int flowCache;
@@ -147,9 +155,10 @@ final class IngressCommand implements Callable<Integer> {
                     IpPrefix p = IpPrefix.parse(a);
                     addresses.add(new TunDevice.InterfaceAddress(InetAddress.getByAddress(p.address()), p.length()));
                 }
+                List<IpPrefix> owned = prefixes("--route", routes);
                 config = new EdgeConfig(role, tun, listen == null ? null : socketAddress("--listen", listen), underlayMtu,
                         workers, addresses, flowCache, batch, DatagramTransports.Kind.parse(transport), Offload.parse(offload), sourcePorts,
-                        ClassifierLimit.parse(maxClassifierMemory));
+                        ClassifierLimit.parse(maxClassifierMemory), owned);
                 metrics = socketAddress("--metrics-listen", metricsListen);
                 credential = source.controller != null ? nodeToken.credentialFor(name) : null;
             } catch (IllegalArgumentException | UnknownHostException e) {
@@ -171,6 +180,19 @@ final class IngressCommand implements Callable<Integer> {
                 System.err.println(command + ": cannot start: " + e.getMessage());
                 return 1;
             }
+        }
+
+        /** Each of {@code texts} as a prefix; the first bad one fails naming {@code flag}. */
+        static List<IpPrefix> prefixes(String flag, List<String> texts) {
+            List<IpPrefix> out = new ArrayList<>();
+            for (String t : texts) {
+                try {
+                    out.add(IpPrefix.parse(t));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(flag + " " + t + ": " + e.getMessage());
+                }
+            }
+            return out;
         }
 
         private static InetSocketAddress socketAddress(String flag, String text) {

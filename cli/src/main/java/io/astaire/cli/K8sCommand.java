@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code astaire k8s}: Kubernetes manifests for a chain. */
 @Command(name = "k8s", mixinStandardHelpOptions = true,
-        description = "Kubernetes: render the manifests for a chain.",
-        subcommands = K8sCommand.Render.class)
+        description = "Kubernetes: render the manifests for a chain; inject sidecar edges into workloads.",
+        subcommands = {K8sCommand.Render.class, K8sInjectCommand.class})
 final class K8sCommand implements Runnable {
 
     @Spec

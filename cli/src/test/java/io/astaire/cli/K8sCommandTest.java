@@ -18,9 +18,9 @@ class K8sCommandTest {
 
     private static final Path EXAMPLE = Path.of("../examples/chain.yaml");
 
-    private record Run(int exit, String out, String err) {}
+    record Run(int exit, String out, String err) {}
 
-    private static Run run(String... args) {
+    static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         var cli = AstaireCommand.commandLine();

@@ -1,6 +1,7 @@
 package io.astaire.k8s;
 
 import static io.astaire.k8s.Names.*;
+import static io.astaire.k8s.PodParts.*;
 
 import io.astaire.model.ControllerProtocol;
 import io.astaire.model.FunctionSpec;
@@ -81,7 +82,6 @@ import java.util.TreeSet;
  */
 public final class ManifestRenderer {
 
-    private static final String TUN_DEVICE = "/dev/net/tun";
     private static final String CHAIN_PATH = CONFIG_DIR + "/" + CHAIN_FILE;
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Pod template annotation that changes with the token, so that pods holding the old one are rolled. */
@@ -364,16 +364,12 @@ public final class ManifestRenderer {
             args.addAll(List.of("--underlay-mtu", Integer.toString(options.underlayMtu())));
         }
         args.addAll(List.of("--metrics-listen", "0.0.0.0:" + METRICS_PORT));
-        // The one exception to "restricted": TUNSETIFF needs CAP_NET_ADMIN, which a non-root
-        // container does not get in its effective set; everything else stays locked.
-        SecurityContext tunAccess = new SecurityContextBuilder()
-                .withRunAsUser(0L).withRunAsNonRoot(false).withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
-                .withCapabilities(new CapabilitiesBuilder().addToAdd("NET_ADMIN").addToDrop("ALL").build())
+        // The one exception to "restricted": TUNSETIFF needs CAP_NET_ADMIN (PodParts.tunAccess); the root stays read-only.
+        SecurityContext edgeAccess = new SecurityContextBuilder(tunAccess()).withReadOnlyRootFilesystem(true).build();
+        Container main = new ContainerBuilder(nodeContainer(args, udpPort, edgeResources(), edgeAccess))
+                .addToVolumeMounts(tunMount("tun"))
                 .build();
-        Container main = new ContainerBuilder(nodeContainer(args, udpPort, resources("500m", "256Mi", "2", "512Mi"), tunAccess))
-                .addToVolumeMounts(new VolumeMountBuilder().withName("tun").withMountPath(TUN_DEVICE).build())
-                .build();
-        Volume tun = new VolumeBuilder().withName("tun").withNewHostPath(TUN_DEVICE, "CharDevice").build();
+        Volume tun = tunVolume("tun");
         PodTemplateSpec pod = podTemplate(name, role, main, List.of(tun), true, token, 1);
         return new DeploymentBuilder().withMetadata(meta(name, role))
                 .withNewSpec().withReplicas(1).withNewStrategy().withType("Recreate").endStrategy()
@@ -394,22 +390,6 @@ public final class ManifestRenderer {
                 .withResources(resources)
                 .withSecurityContext(security)
                 .withVolumeMounts(chainMount(), tmpMount())
-                .build();
-    }
-
-    private static Probe httpProbe(String path, int initialDelay, int period) {
-        return new ProbeBuilder().withNewHttpGet().withPath(path).withNewPort(METRICS_PORT).endHttpGet()
-                .withInitialDelaySeconds(initialDelay).withPeriodSeconds(period).withFailureThreshold(3).build();
-    }
-
-    private static ContainerPort port(String name, int port, String protocol) {
-        return new ContainerPortBuilder().withName(name).withContainerPort(port).withProtocol(protocol).build();
-    }
-
-    private static ResourceRequirements resources(String cpuRequest, String memRequest, String cpuLimit, String memLimit) {
-        return new ResourceRequirementsBuilder()
-                .addToRequests("cpu", new Quantity(cpuRequest)).addToRequests("memory", new Quantity(memRequest))
-                .addToLimits("cpu", new Quantity(cpuLimit)).addToLimits("memory", new Quantity(memLimit))
                 .build();
     }
 

@@ -358,7 +358,7 @@ class ChainEndToEndTest {
         return PromText.parse(r.output());
     }
 
-    private static void awaitListening(LabNamespace ns, int port, LabProcess p) {
+    static void awaitListening(LabNamespace ns, int port, LabProcess p) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (System.nanoTime() < deadline) {
             if (ns.execResult(5, "curl", "-s", "-o", "/dev/null", "-m", "1", "http://127.0.0.1:" + port + "/").ok()) {
@@ -378,7 +378,7 @@ class ChainEndToEndTest {
         assertThat(p.output()).as(p.name()).contains(text);
     }
 
-    private static String sha256(Path file) throws IOException {
+    static String sha256(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
@@ -404,7 +404,7 @@ class ChainEndToEndTest {
         return f;
     }
 
-    private static boolean onPath(String tool) {
+    static boolean onPath(String tool) {
         if (tool.startsWith("/")) {
             return Files.isExecutable(Path.of(tool));
         }

@@ -39,16 +39,8 @@ public final class DemoTopology {
         return """
                 # Applied by 'astaire demo' to its controller: client traffic to the server network
                 # goes ingress -> acl (sf1) -> count (sf2) -> pass (sf3) -> egress, replies come back.
-                functions:
-                  - name: acl
-                    kind: acl
-                    address: %s:4790
-                    config:
-                      default: allow
-                      rules:
-                        - {name: no-%d, action: deny, protocol: tcp, destinationPorts: %d}
-                  - {name: count, kind: counter, address: %s:4790}
-                  - {name: pass, kind: passthrough, address: %s:4790}
+                """ + ChainLab.standardFunctions(DENIED_PORT, ChainLab.underlayAddress("sf1"), ChainLab.underlayAddress("sf2"),
+                ChainLab.underlayAddress("sf3")) + """
                 chains:
                   - {name: %s, spi: %d, symmetric: true, functions: [acl, count, pass]}
                 rules:
@@ -56,11 +48,7 @@ public final class DemoTopology {
                   - {name: icmp-to-servers, priority: 50, protocol: icmp, destination: %s, chain: %s}
                 ingress: {address: %s:4790}
                 egress: {address: %s:4790}
-                """.formatted(
-                ChainLab.underlayAddress("sf1"), DENIED_PORT, DENIED_PORT,
-                ChainLab.underlayAddress("sf2"), ChainLab.underlayAddress("sf3"),
-                CHAIN, SPI,
-                ChainLab.SERVER_NET, CHAIN, ChainLab.SERVER_NET, CHAIN,
+                """.formatted(CHAIN, SPI, ChainLab.SERVER_NET, CHAIN, ChainLab.SERVER_NET, CHAIN,
                 ChainLab.UNDERLAY_INGRESS, ChainLab.UNDERLAY_EGRESS);
     }
 }

@@ -138,18 +138,8 @@ public final class ChainLab implements AutoCloseable {
      * else and no default chain, so unmatched traffic is dropped and counted.
      */
     public static String standardTopology(int spi, int deniedTcpPort) {
-        return """
-                # acl (sf1) -> count (sf2) -> pass (sf3), written by ChainLab.standardTopology.
-                functions:
-                  - name: acl
-                    kind: acl
-                    address: %s:4790
-                    config:
-                      default: allow
-                      rules:
-                        - {name: no-%d, action: deny, protocol: tcp, destinationPorts: %d}
-                  - {name: count, kind: counter, address: %s:4790}
-                  - {name: pass, kind: passthrough, address: %s:4790}
+        return "# acl (sf1) -> count (sf2) -> pass (sf3), written by ChainLab.standardTopology.\n"
+                + standardFunctions(deniedTcpPort, underlayAddress("sf1"), underlayAddress("sf2"), underlayAddress("sf3")) + """
                 chains:
                   - {name: web, spi: %d, symmetric: true, functions: [acl, count, pass]}
                   - {name: oneway, spi: %d, symmetric: false, functions: [count]}
@@ -162,8 +152,27 @@ public final class ChainLab implements AutoCloseable {
                 ingress: {address: %s:4790}
                 egress: {address: %s:4790}
                 # No other rule for UDP and no default chain: unmatched traffic is dropped and counted.
-                """.formatted(underlayAddress("sf1"), deniedTcpPort, deniedTcpPort, underlayAddress("sf2"),
-                underlayAddress("sf3"), spi, spi + 1, SERVER_NET, ONE_WAY_UDP_PORT, SERVER_NET, SERVER_NET6, SERVER_NET, SERVER_NET6, UNDERLAY_INGRESS, UNDERLAY_EGRESS);
+                """.formatted(spi, spi + 1, SERVER_NET, ONE_WAY_UDP_PORT, SERVER_NET, SERVER_NET6, SERVER_NET, SERVER_NET6, UNDERLAY_INGRESS, UNDERLAY_EGRESS);
+    }
+
+    /**
+     * The {@code functions:} section of {@link #standardTopology}: acl (denies TCP to
+     * {@code deniedTcpPort}, rule {@code no-<port>}), count (a counter) and pass (passthrough), at
+     * port 4790 of the given hosts.
+     */
+    public static String standardFunctions(int deniedTcpPort, String acl, String count, String pass) {
+        return """
+                functions:
+                  - name: acl
+                    kind: acl
+                    address: %s:4790
+                    config:
+                      default: allow
+                      rules:
+                        - {name: no-%d, action: deny, protocol: tcp, destinationPorts: %d}
+                  - {name: count, kind: counter, address: %s:4790}
+                  - {name: pass, kind: passthrough, address: %s:4790}
+                """.formatted(acl, deniedTcpPort, deniedTcpPort, count, pass);
     }
 
     /** The namespace playing {@code role} (client, ingress, sf1..sfN, egress, server, fabric, ...). */
@@ -195,18 +204,7 @@ public final class ChainLab implements AutoCloseable {
      * namespace; fails with the process's output if it exits or the time runs out.
      */
     public void awaitReady(LabProcess process, int port, long timeoutSeconds) {
-        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new LabException(process.name() + " exited before it was ready:\n" + process.output());
-            }
-            if (process.namespace().execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null",
-                    "http://127.0.0.1:" + port + "/readyz").ok()) {
-                return;
-            }
-            sleep(200);
-        }
-        throw new LabException(process.name() + " not ready after " + timeoutSeconds + " s:\n" + process.output());
+        process.awaitReady(port, timeoutSeconds);
     }
 
     /**

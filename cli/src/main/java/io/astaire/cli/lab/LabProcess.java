@@ -51,6 +51,29 @@ public final class LabProcess {
         }
     }
 
+    /**
+     * Waits until it answers 200 on {@code /readyz} at {@code 127.0.0.1:port} inside its namespace;
+     * fails with its output if it exits or the time runs out.
+     */
+    public void awaitReady(int port, long timeoutSeconds) {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (!isAlive()) {
+                throw new LabException(name + " exited before it was ready:\n" + output());
+            }
+            if (namespace.execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null", "http://127.0.0.1:" + port + "/readyz").ok()) {
+                return;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LabException("interrupted");
+            }
+        }
+        throw new LabException(name + " not ready after " + timeoutSeconds + " s:\n" + output());
+    }
+
     /** Waits for it to exit on its own, up to {@code seconds}; returns its exit code or -1. */
     public int waitFor(long seconds) {
         try {

@@ -5,6 +5,7 @@ import io.astaire.dataplane.transport.DatagramTransports;
 import io.astaire.dataplane.transport.TransportOptions;
 import io.astaire.dataplane.transport.TransportOptions.Offload;
 import io.astaire.dataplane.tun.TunDevice;
+import io.astaire.model.IpPrefix;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
@@ -25,17 +26,26 @@ import java.util.Objects;
  *     sockets where the kernel has them; OFF: one packet per system call (null: AUTO)
  * @param sourcePorts UDP source ports the sending side spreads flows over (RFC 7348 §5), one per flow
  * @param classifierLimit the most memory the classifier may take; a larger rule set is refused (null: 64 MiB)
+ * @param routes prefixes the edge routes into its TUN device itself and keeps there ({@link OwnedRoutes}); empty: none
  */
 public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                          List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
-                         DatagramTransports.Kind transport, Offload offload, int sourcePorts, ClassifierLimit classifierLimit) {
+                         DatagramTransports.Kind transport, Offload offload, int sourcePorts, ClassifierLimit classifierLimit,
+                         List<IpPrefix> routes) {
+
+    /** The default classifier limit and no owned routes. */
+    public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
+                      List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
+                      DatagramTransports.Kind transport, Offload offload, int sourcePorts) {
+        this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, null, List.of());
+    }
 
     /** Default offloads (AUTO) and source ports ({@link TransportOptions#DEFAULT_SOURCE_PORTS}). */
     public EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen, Integer underlayMtu, int workers,
                       List<TunDevice.InterfaceAddress> tunAddresses, int flowCacheSize, int batchSize,
                       DatagramTransports.Kind transport) {
         this(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, Offload.AUTO,
-                TransportOptions.DEFAULT_SOURCE_PORTS, null);
+                TransportOptions.DEFAULT_SOURCE_PORTS, null, List.of());
     }
 
     public EdgeConfig {
@@ -45,6 +55,13 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
         transport = transport == null ? DatagramTransports.Kind.AUTO : transport;
         offload = offload == null ? Offload.AUTO : offload;
         classifierLimit = classifierLimit == null ? ClassifierLimit.DEFAULT : classifierLimit;
+        routes = routes == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(routes));
+        for (IpPrefix r : routes) {
+            if (r.length() == 0) {
+                throw new IllegalArgumentException("--route " + r + ": a default route into the TUN device would steer the edge's own "
+                        + "UDP to the next hop into it too; name the destination prefixes");
+            }
+        }
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be within 1-64, was " + workers);
         }
@@ -65,34 +82,38 @@ public record EdgeConfig(EdgeRole role, String tunName, InetSocketAddress listen
     /** One worker, MTU from the route, 64 Ki flow-cache entries, batches of 64 (a whole UDP GSO train), offloads when the kernel has them. */
     public static EdgeConfig defaults(EdgeRole role, String tunName) {
         return new EdgeConfig(role, tunName, null, null, 1, List.of(), 1 << 16, 64, DatagramTransports.Kind.AUTO, Offload.AUTO,
-                TransportOptions.DEFAULT_SOURCE_PORTS, null);
+                TransportOptions.DEFAULT_SOURCE_PORTS, null, List.of());
     }
 
     public EdgeConfig withListen(InetSocketAddress address) {
-        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
+        return new EdgeConfig(role, tunName, address, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit, routes);
     }
 
     public EdgeConfig withUnderlayMtu(Integer mtu) {
-        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
+        return new EdgeConfig(role, tunName, listen, mtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit, routes);
     }
 
     public EdgeConfig withWorkers(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, n, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit, routes);
     }
 
     public EdgeConfig withTunAddresses(List<TunDevice.InterfaceAddress> addresses) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, addresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit, routes);
     }
 
     public EdgeConfig withSourcePorts(int n) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, n, classifierLimit);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, n, classifierLimit, routes);
     }
 
     public EdgeConfig withClassifierLimit(ClassifierLimit limit) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, limit);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, limit, routes);
+    }
+
+    public EdgeConfig withRoutes(List<IpPrefix> prefixes) {
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, offload, sourcePorts, classifierLimit, prefixes);
     }
 
     public EdgeConfig withOffload(Offload mode) {
-        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode, sourcePorts, classifierLimit);
+        return new EdgeConfig(role, tunName, listen, underlayMtu, workers, tunAddresses, flowCacheSize, batchSize, transport, mode, sourcePorts, classifierLimit, routes);
     }
 }

@@ -31,15 +31,20 @@ import org.slf4j.LoggerFactory;
 public final class EdgeLauncher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeLauncher.class);
 
+    /** How often the edge checks that its {@code --route}s are still there. */
+    static final Duration ROUTE_CHECK = Duration.ofSeconds(1);
+
     private final TopologySource source;
     private NodeStatusReporter reporter;
     private final EdgeNode node;
+    private final OwnedRoutes routes;
     private final OpsServer ops;
     private boolean closed;
 
-    private EdgeLauncher(TopologySource source, EdgeNode node, OpsServer ops) {
+    private EdgeLauncher(TopologySource source, EdgeNode node, OwnedRoutes routes, OpsServer ops) {
         this.source = source;
         this.node = node;
+        this.routes = routes;
         this.ops = ops;
     }
 
@@ -81,8 +86,17 @@ public final class EdgeLauncher implements AutoCloseable {
             source.close();
             throw e;
         }
+        OwnedRoutes routes;
+        try {
+            routes = OwnedRoutes.install(config.role().label(), config.tunName(), config.routes()).watch(ROUTE_CHECK);
+        } catch (RuntimeException e) {
+            node.close();
+            source.close();
+            throw e;
+        }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         EdgeMetrics metrics = new EdgeMetrics(registry, node);
+        metrics.routes(routes);
         resolver.meters(registry); // astaire_next_hop_unreachable_total{replica}
         OpsServer ops;
         try {
@@ -92,12 +106,13 @@ public final class EdgeLauncher implements AutoCloseable {
             }, node::ready, node::notReadyReason);
             ops.json("/classifier/rules", metrics::classifierRulesJson);
         } catch (RuntimeException e) {
+            routes.close();
             node.close();
             source.close();
             throw e;
         }
         LOG.info("{} serving /metrics, /healthz, /readyz, /classifier/rules on {}", config.role().label(), ops.address());
-        EdgeLauncher launcher = new EdgeLauncher(source, node, ops);
+        EdgeLauncher launcher = new EdgeLauncher(source, node, routes, ops);
         if (source instanceof ControllerTopologySource controller) {
             // Counters named <role>.<counter>, so 'astaire describe chain' shows them on the ingress/egress hop.
             String role = config.role().label();
@@ -148,6 +163,7 @@ public final class EdgeLauncher implements AutoCloseable {
             reporter.close();
         }
         ops.close();
+        routes.close();
         node.close();
         source.close();
     }

@@ -68,6 +68,16 @@ public final class EdgeMetrics {
         return classifier.rulesJson();
     }
 
+    /** The edge's owned routes: how many, and how many were put back after someone removed them. */
+    public void routes(OwnedRoutes routes) {
+        Gauge.builder("astaire.edge.routes", routes, r -> r.prefixes().size())
+                .description("prefixes the edge routes into its TUN device itself (--route)").tags(common).register(registry);
+        FunctionCounter.builder("astaire.edge.routes.restored", routes, OwnedRoutes::restored)
+                .description("owned routes put back after someone removed them").tags(common).register(registry);
+        FunctionCounter.builder("astaire.edge.routes.restore.failures", routes, OwnedRoutes::restoreFailures)
+                .description("route checks in which a missing owned route could not be put back").tags(common).register(registry);
+    }
+
     private void counter(String name, String help, EdgeStats stats, java.util.function.ToDoubleFunction<EdgeStats> f, Tags tags) {
         FunctionCounter.builder(name, stats, f).description(help).tags(common.and(tags)).register(registry);
     }

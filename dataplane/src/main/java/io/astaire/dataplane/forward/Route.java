@@ -22,6 +22,7 @@ public final class Route<F> {
     private final String[] functionNames;
     private final ResolvedHop next;
     private final boolean terminal;
+    private final boolean nextIsEndpoint;
     private final int generation;
     /** {@link System#nanoTime()} after which a retained route goes; {@link Long#MAX_VALUE} for a current one. */
     private final long drainDeadline;
@@ -43,6 +44,9 @@ public final class Route<F> {
         this.functionNames = functionNames;
         this.next = next;
         this.terminal = terminal;
+        int nextHop = ServicePath.INITIAL_SI - si + functions.length;
+        this.nextIsEndpoint = path != null && !terminal && next != null && nextHop >= 0 && nextHop < path.hops().size()
+                && path.hops().get(nextHop).endpoint();
     }
 
     /** The path, or null for a route of a static (topology-less) table. */
@@ -80,6 +84,11 @@ public final class Route<F> {
     /** Where the packet goes after the functions; null when {@link #terminal()}. */
     public ResolvedHop next() {
         return next;
+    }
+
+    /** {@link #next()} is the path's endpoint (the egress, or the ingress of a reverse path), not a function. */
+    public boolean nextIsEndpoint() {
+        return nextIsEndpoint;
     }
 
     /** The packet is addressed to the path's endpoint: decapsulate instead of forwarding. */

@@ -190,7 +190,11 @@ final class Worker implements Agent {
         }
         ReplicaSet replicas = route.next().replicas();
         int flowHash = context.flow().symmetricHash();
-        Endpoint next = replicas.needsFlowHash() ? replicas.select(flowHash) : replicas.first();
+        // The last hop with several addresses (sidecar edges, one per pod): the one the packet is for.
+        Endpoint next = route.nextIsEndpoint() ? replicas.addressedTo(context.flow()) : null;
+        if (next == null) {
+            next = replicas.needsFlowHash() ? replicas.select(flowHash) : replicas.first();
+        }
         if (next == null) {
             counters.add(NodeCounts.reason(DropReason.NO_NEXT_HOP), 1);
             return false;

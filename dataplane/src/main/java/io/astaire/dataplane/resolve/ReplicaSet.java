@@ -1,5 +1,7 @@
 package io.astaire.dataplane.resolve;
 
+import io.astaire.wire.FlowKey;
+
 import io.astaire.dataplane.transport.Endpoint;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,6 +28,9 @@ public final class ReplicaSet {
     private final Endpoint[] all;
     private final Endpoint[] up;
     private final Endpoint[] table;
+    // Each replica's address as FlowKey holds one (IPv6: two longs; IPv4: 0 and the address), for addressedTo.
+    private final long[] high;
+    private final long[] low;
 
     /**
      * @param replicas every address of the name
@@ -35,6 +40,17 @@ public final class ReplicaSet {
         Endpoint[] sorted = replicas.stream().distinct()
                 .sorted(Comparator.comparing(Endpoint::toString)).toArray(Endpoint[]::new);
         this.all = sorted;
+        this.high = new long[sorted.length];
+        this.low = new long[sorted.length];
+        for (int i = 0; i < sorted.length; i++) {
+            java.nio.ByteBuffer raw = java.nio.ByteBuffer.wrap(sorted[i].address().getAddress().getAddress());
+            if (raw.capacity() == 4) {
+                low[i] = raw.getInt() & 0xffffffffL;
+            } else {
+                high[i] = raw.getLong();
+                low[i] = raw.getLong();
+            }
+        }
         List<Endpoint> alive = new ArrayList<>();
         for (Endpoint e : sorted) {
             if (!down.contains(e)) {
@@ -94,6 +110,27 @@ public final class ReplicaSet {
             return t[(h ^ (h >>> 16)) & (SLOTS - 1)];
         }
         return up.length == 0 ? null : up[0];
+    }
+
+    /**
+     * The replica whose address is the destination of {@code flow}'s inner packet, or null when
+     * none is (or there is only one replica: then there is nothing to choose). For a path's last
+     * hop when the edges are sidecars: the egress of the server pod the packet is for, the ingress
+     * of the client pod a reply is for. Every replica counts, down or not: no other can deliver.
+     */
+    public Endpoint addressedTo(FlowKey flow) {
+        if (all.length < 2) {
+            return null;
+        }
+        boolean v4 = flow.family() == 4;
+        long h = v4 ? 0 : flow.destinationHigh();
+        long l = v4 ? flow.ipv4Destination() & 0xffffffffL : flow.destinationLow();
+        for (int i = 0; i < all.length; i++) {
+            if (low[i] == l && high[i] == h && all[i].isIpv4() == v4) {
+                return all[i];
+            }
+        }
+        return null;
     }
 
     /** The replica when there is at most one up (no flow hash needed), else the first. */

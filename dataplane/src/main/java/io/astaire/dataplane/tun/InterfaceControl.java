@@ -123,7 +123,7 @@ public final class InterfaceControl {
         return ifr;
     }
 
-    private static void ioctl(Arena arena, int family, long request, MemorySegment arg, String what) {
+    static void ioctl(Arena arena, int family, long request, MemorySegment arg, String what) {
         MemorySegment state = Libc.newCallState(arena);
         int sock = Libc.socket(state, family, Libc.SOCK_DGRAM, 0);
         if (sock < 0) {

@@ -74,6 +74,17 @@ class SfNodeReplicaTest {
         return out;
     }
 
+    /** Function {@code a} of {@code topology}, resolving names with {@code dns} (re-resolved every second, probed every 3 s). */
+    static SfNode startResolvingWith(Dnsmasq dns, Path topology, int workers) {
+        return SfNode.builder()
+                .topology(new FileTopologySource(topology), List.of("a"))
+                .workers(workers)
+                .dnsServer(dns.address())
+                .resolverOptions(new HopResolver.Options(Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(3)))
+                .functionFactory(TestFunctions::create)
+                .start();
+    }
+
     @Test
     void flowsSpreadStickInBothDirectionsAndMoveWhenAReplicaDies() throws Exception {
         assumeTrue(DatagramTransports.nativeSupported(),
@@ -94,13 +105,7 @@ class SfNodeReplicaTest {
                       - {name: c, spi: %d, symmetric: false, functions: [a, r]}
                     egress: {address: "127.0.0.1:9"}
                     """.formatted(pa, port, SPI));
-            try (SfNode a = SfNode.builder()
-                    .topology(new FileTopologySource(topo), List.of("a"))
-                    .workers(2)
-                    .dnsServer(dns.address())
-                    .resolverOptions(new HopResolver.Options(Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(3)))
-                    .functionFactory(TestFunctions::create)
-                    .start()) {
+            try (SfNode a = startResolvingWith(dns, topo, 2)) {
                 InetSocketAddress to = a.localAddress();
                 for (int i = 0; i < FLOWS; i++) {
                     gen.send(to, TestPackets.nsh(SPI, 255, 63, forward(i, i)));

@@ -73,4 +73,16 @@ class ReplicaSetTest {
         assertThat(s.upCount()).isEqualTo(2);
         assertThat(s.select(5)).isNotNull();
     }
+
+    @Test
+    void addressedToFindsTheReplicaThatIsTheInnerDestination() throws Exception {
+        ReplicaSet pods = new ReplicaSet(List.of(ep("10.0.0.1"), ep("10.0.0.2"), ep("fd00::2")), Set.of(ep("10.0.0.2")));
+        io.astaire.wire.FlowKey flow = new io.astaire.wire.FlowKey();
+        assertThat(pods.addressedTo(flow.ipv4(0x0a000009, 0x0a000002, 6, 1, 2))).as("down, but the only one that can deliver").isEqualTo(ep("10.0.0.2"));
+        assertThat(pods.addressedTo(flow.ipv4(0x0a000009, 0x0a000003, 6, 1, 2))).isNull();
+        assertThat(pods.addressedTo(flow.ipv6(0, 9, 0xfd00_0000_0000_0000L, 2, 6, 1, 2))).isEqualTo(ep("fd00::2"));
+        assertThat(pods.addressedTo(flow.ipv6(0, 9, 0, 0x0a000001L, 6, 1, 2))).as("an IPv6 destination never matches an IPv4 replica").isNull();
+        assertThat(new ReplicaSet(List.of(ep("10.0.0.1")), Set.of()).addressedTo(flow.ipv4(9, 0x0a000001, 6, 1, 2)))
+                .as("one replica: nothing to choose").isNull();
+    }
 }
