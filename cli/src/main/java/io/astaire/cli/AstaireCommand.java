@@ -1,5 +1,6 @@
 package io.astaire.cli;
 
+import io.astaire.dataplane.ops.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -53,9 +54,8 @@ public final class AstaireCommand implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String version = AstaireCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"astaire " + (version == null ? "development build" : version),
-                    "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+            return new String[] {"astaire " + BuildInfo.version(),
+                    "Java " + BuildInfo.javaVersion() + " (" + System.getProperty("java.vendor") + ")"};
         }
     }
 }

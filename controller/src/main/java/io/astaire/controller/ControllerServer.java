@@ -46,6 +46,7 @@ public final class ControllerServer implements AutoCloseable {
     private final Registry registry;
     private final NodeRegistry nodes;
     private final PathReadiness readiness;
+    private final ControllerMeters meters;
     private volatile boolean closing;
     private final WriteToken token;
     private final NodeSecret nodeSecret;
@@ -60,6 +61,7 @@ public final class ControllerServer implements AutoCloseable {
         this.nodeSecret = nodeSecret;
         this.nodes = new NodeRegistry(limits, Clock.systemUTC());
         this.readiness = new PathReadiness(registry, nodes);
+        this.meters = new ControllerMeters(registry, nodes);
         this.openApiYaml = resource("openapi.yaml");
         try {
             this.openApiJson = TopologyCodec.jsonMapper().writerWithDefaultPrettyPrinter()
@@ -168,6 +170,7 @@ public final class ControllerServer implements AutoCloseable {
             }
         });
         r.get("/healthz", ctx -> ctx.result("ok"));
+        r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(meters.scrape()));
         r.get(API + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson));
         r.get(API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));
 
@@ -536,6 +539,7 @@ public final class ControllerServer implements AutoCloseable {
         readiness.close();
         registry.watch().publish(registry.state().version());
         app.stop();
+        meters.close();
         registry.close();
     }
 }

@@ -6,6 +6,7 @@ import io.astaire.dataplane.config.FileTopologySource;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.node.OpsServer;
+import io.astaire.dataplane.ops.RuntimeMeters;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.update.TopologyRejection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -34,12 +35,14 @@ public final class EdgeLauncher implements AutoCloseable {
     private NodeStatusReporter reporter;
     private final EdgeNode node;
     private final OpsServer ops;
+    private final RuntimeMeters runtime;
     private boolean closed;
 
-    private EdgeLauncher(TopologySource source, EdgeNode node, OpsServer ops) {
+    private EdgeLauncher(TopologySource source, EdgeNode node, OpsServer ops, RuntimeMeters runtime) {
         this.source = source;
         this.node = node;
         this.ops = ops;
+        this.runtime = runtime;
     }
 
     /** Where the topology comes from: exactly one of the two. */
@@ -81,6 +84,7 @@ public final class EdgeLauncher implements AutoCloseable {
             throw e;
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        RuntimeMeters runtime = RuntimeMeters.bind(registry, config.role().label());
         EdgeMetrics metrics = new EdgeMetrics(registry, node);
         resolver.meters(registry); // astaire_next_hop_unreachable_total{replica}
         OpsServer ops;
@@ -90,13 +94,15 @@ public final class EdgeLauncher implements AutoCloseable {
                 return registry.scrape();
             }, node::ready, node::notReadyReason);
         } catch (RuntimeException e) {
+            runtime.close();
             node.close();
             source.close();
             throw e;
         }
         LOG.info("{} serving /metrics, /healthz, /readyz on {}", config.role().label(), ops.address());
-        EdgeLauncher launcher = new EdgeLauncher(source, node, ops);
+        EdgeLauncher launcher = new EdgeLauncher(source, node, ops, runtime);
         if (source instanceof ControllerTopologySource controller) {
+            controller.bindMeters(registry);
             // Counters named <role>.<counter>, so 'astaire describe chain' shows them on the ingress/egress hop.
             String role = config.role().label();
             launcher.reporter = new NodeStatusReporter(controller.controller(), name != null ? name : role + "@" + hostname(), credential, role, List.of(),
@@ -109,7 +115,8 @@ public final class EdgeLauncher implements AutoCloseable {
                         });
                         return m;
                     }, reportInterval)
-                    .rejection(() -> TopologyRejection.forReport(node.rejection()));
+                    .rejection(() -> TopologyRejection.forReport(node.rejection()))
+                    .bindMeters(registry);
             NodeStatusReporter reporter = launcher.reporter;
             source.subscribe(v -> reporter.reportNow()); // the edge's own listener ran first: v is applied
         }
@@ -146,6 +153,7 @@ public final class EdgeLauncher implements AutoCloseable {
             reporter.close();
         }
         ops.close();
+        runtime.close();
         node.close();
         source.close();
     }
