@@ -43,8 +43,8 @@ public final class AstaireCommand implements Runnable {
     }
 
     public static CommandLine commandLine() {
-        return new CommandLine(new AstaireCommand())
-                .setCaseInsensitiveEnumValuesAllowed(true);
+        return EveryUsageError.install(new CommandLine(new AstaireCommand())
+                .setCaseInsensitiveEnumValuesAllowed(true));
     }
 
     public static void main(String[] args) {

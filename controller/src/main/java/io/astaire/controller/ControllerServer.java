@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.astaire.model.ControllerProtocol;
 import io.astaire.model.ModelException;
 import io.astaire.model.NodeReport;
+import io.astaire.model.RuleSpec;
 import io.astaire.model.TopologyCodec;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -354,6 +355,10 @@ public final class ControllerServer implements AutoCloseable {
         List<Object> specs = new ArrayList<>();
         for (Item<?> i : registry.state().items(kind).values()) {
             specs.add(i.spec());
+        }
+        if (kind == Kind.RULE) {
+            // In the order the classifier tries them, so the list reads like the ingress's decision.
+            specs.sort((a, b) -> RuleSpec.TRY_ORDER.compare((RuleSpec) a, (RuleSpec) b));
         }
         ctx.header(VERSION_HEADER, Long.toString(registry.state().version()));
         ctx.json(specs);
