@@ -1,5 +1,6 @@
 package io.astaire.cli.lab;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -200,8 +201,7 @@ public final class ChainLab implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new LabException(process.name() + " exited before it was ready:\n" + process.output());
             }
-            if (process.namespace().execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null",
-                    "http://127.0.0.1:" + port + "/readyz").ok()) {
+            if (LabHttp.get(process.namespace(), "http://127.0.0.1:" + port + "/readyz", Duration.ofSeconds(1)).ok()) {
                 return;
             }
             sleep(200);
