@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * watches it ({@code --controller}), and a change of the classifier rules takes effect at the
  * edges without a restart.
  */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ControllerDrivenChainTest {
     static final String CONTROLLER = "10.99.0.254";
     static final String TOKEN = "systest-token-0123456789";
@@ -93,7 +93,7 @@ class ControllerDrivenChainTest {
         nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0",
                 "--name", "edge-out", "--report-interval", "1s", "--node-token-file", nodeToken));
         for (LabProcess p : nodes) {
-            chain.awaitReady(p, 9090, 60);
+            chain.awaitReady(p, 9090, 150); // generous: five JVMs start at once on a shared machine
         }
         chain.routeIntoTunnels("tin0", "teg0");
         return new Running(chain, fabric, url, work, controller, nodes);

@@ -39,6 +39,9 @@ final class GrafanaDashboard {
     }
 
     private static void collect(JsonNode node, List<String> out) {
+        if (node.isObject() && node.path("type").asText().equals("datasource")) {
+            return; // a data source variable: its "query" is a plugin type, not PromQL
+        }
         if (node.isObject()) {
             node.properties().forEach(e -> {
                 if ((e.getKey().equals("expr") || e.getKey().equals("query")) && e.getValue().isTextual()) {

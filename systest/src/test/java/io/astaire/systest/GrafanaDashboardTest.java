@@ -31,6 +31,12 @@ class GrafanaDashboardTest {
     }
 
     @Test
+    void theDataSourceVariableIsNotAQuery() throws Exception {
+        assertThat(GrafanaDashboard.queries(GrafanaDashboard.CHAIN)).doesNotContain("prometheus")
+                .contains("label_values(astaire_build_info, instance)");
+    }
+
+    @Test
     void exportedNamesAreTheSampleNames() {
         assertThat(GrafanaDashboard.exported("""
                 # HELP x_total a thing
