@@ -1,5 +1,6 @@
 package io.astaire.cli;
 
+import io.astaire.dataplane.ops.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -42,8 +43,8 @@ public final class AstaireCommand implements Runnable {
     }
 
     public static CommandLine commandLine() {
-        return new CommandLine(new AstaireCommand())
-                .setCaseInsensitiveEnumValuesAllowed(true);
+        return EveryUsageError.install(new CommandLine(new AstaireCommand())
+                .setCaseInsensitiveEnumValuesAllowed(true));
     }
 
     public static void main(String[] args) {
@@ -53,9 +54,8 @@ public final class AstaireCommand implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String version = AstaireCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"astaire " + (version == null ? "development build" : version),
-                    "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+            return new String[] {"astaire " + BuildInfo.version(),
+                    "Java " + BuildInfo.javaVersion() + " (" + System.getProperty("java.vendor") + ")"};
         }
     }
 }

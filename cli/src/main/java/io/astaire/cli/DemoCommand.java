@@ -25,26 +25,27 @@ import picocli.CommandLine.Option;
         description = {
                 "Builds, on this machine, everything a chain needs, each part in its own network namespace:%n",
                 "  client -> ingress [TUN] -> acl -> count -> pass -> egress [TUN] -> server%n",
-                "The client (10.1.0.2) and the server (10.2.0.2) are plain namespaces with plain tools. "
+                "The client (10.1.0.2) and the server (10.2.0.2) are plain namespaces. "
                         + "The ingress, the three function nodes and the egress are real 'astaire' processes (this jar) that "
                         + "take the chain from a real controller (its own namespace, 10.99.0.100:8080) and talk NSH over "
                         + "VXLAN-GPE (UDP 4790) across a bridge. The client pings the server and downloads a file over "
-                        + "HTTP from python3 -m http.server, again and again, and knocks on port 8023, which the acl "
-                        + "denies. The table shows, per hop, packets per second forward (->, client to server) and "
+                        + "HTTP (checked byte for byte), again and again, and knocks on port 8023, which the acl "
+                        + "denies; the demo itself does all three and serves the file, from threads inside the client and "
+                        + "server namespaces, so it needs no ping, curl or python. The table shows, per hop, packets per second forward (->, client to server) and "
                         + "back (<-, the replies on the reverse path), totals, bytes and drops, read from each node's "
                         + "/metrics.%n",
                 "Ctrl-C stops it and removes every namespace and process it created (also when it fails). The "
                         + "processes' logs, the topology it applied and the controller's database stay in a temporary "
                         + "folder whose path it prints.%n",
-                "Needs root (network namespaces, veth, TUN), /dev/net/tun, and the tools ip (iproute2), curl, "
-                        + "ping (iputils-ping) and /usr/bin/python3; it checks them first and names what is missing.%n"},
+                "Needs root (network namespaces, veth, TUN, a raw ICMP socket), /dev/net/tun, and the ip tool "
+                        + "(iproute2); it checks them first and names what is missing.%n"},
         footer = {"%nExamples:",
                 "  sudo astaire demo                          # live table until Ctrl-C",
                 "  sudo astaire demo --duration 30            # 30 s live, then a summary",
                 "  sudo astaire demo --non-interactive --duration 10   # for scripts and CI",
                 "%nWhile it runs, look inside (the prefix is printed at start):",
                 "  ip netns list | grep astaire-",
-                "  ip netns exec <prefix>sf2 curl -s 127.0.0.1:9090/metrics | grep counter",
+                "  ip netns exec <prefix>sf2 curl -s 127.0.0.1:9090/metrics | grep counter   # if curl is installed",
                 "  ip netns exec <prefix>sf2 tcpdump -ni u0 udp port 4790      # NSH on the wire",
                 "  ip netns exec <prefix>controller java -jar astaire.jar describe chain demo",
                 "%nExit status: 0 traffic crossed every hop both ways; 1 it did not, or building",

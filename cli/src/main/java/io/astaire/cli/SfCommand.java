@@ -198,6 +198,8 @@ final class SfCommand implements Callable<Integer> {
                 running.functionNames(), running::topologyVersion, running::counterSnapshot, duration("--report-interval", reportInterval))
                 .rejection(() -> TopologyRejection.forReport(running.rejection()));
         if (reporter != null) {
+            reporter.bindMeters(running.meters());
+            ((ControllerTopologySource) source).bindMeters(running.meters());
             source.subscribe(v -> reporter.reportNow()); // after the node's own listener: it has applied v by now
         }
         return RunUntilStopped.await(stop, "sf-shutdown", () -> {

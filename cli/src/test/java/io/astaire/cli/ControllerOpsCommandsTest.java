@@ -130,6 +130,35 @@ class ControllerOpsCommandsTest {
     }
 
     @Test
+    void getRulesListsThemInTheOrderTheClassifierTriesThem() throws Exception {
+        Path file = dir.resolve("rules.yaml");
+        Files.writeString(file, """
+                functions:
+                  - {name: pass, kind: passthrough, address: 127.0.0.1:4791}
+                chains:
+                  - {name: web, spi: 10, functions: [pass]}
+                rules:
+                  - {name: a-low, priority: 10, chain: web}
+                  - {name: b-high, priority: 300, chain: web}
+                  - {name: c-default, chain: web}
+                  - {name: aa-low, priority: 10, chain: web}
+                  - {name: z-mid, priority: 100, chain: web}
+                ingress: {address: 127.0.0.1:4790}
+                egress: {address: 127.0.0.1:4794}
+                """);
+        Run applied = astaire("apply", "--controller", url, "--token=" + TOKEN, "-f", file.toString());
+        assertThat(applied.exit()).as(applied.err()).isZero();
+        List<String> expected = List.of("b-high", "z-mid", "a-low", "aa-low", "c-default");
+        List<String> table = astaire("get", "rules", "--controller", url).out().lines().skip(1)
+                .map(l -> l.split("\\s+")[0]).toList();
+        assertThat(table).containsExactlyElementsOf(expected);
+        var json = TopologyCodec.jsonMapper().readTree(astaire("get", "rules", "--controller", url, "-o", "json").out());
+        List<String> names = new java.util.ArrayList<>();
+        json.forEach(n -> names.add(n.get("name").asText()));
+        assertThat(names).containsExactlyElementsOf(expected);
+    }
+
+    @Test
     void describeShowsEachHopWithItsAddressAndLiveCounters() {
         apply();
         String secret = controller.nodeSecret().value();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.astaire.model.ControllerProtocol;
 import io.astaire.model.ModelException;
 import io.astaire.model.NodeReport;
+import io.astaire.model.RuleSpec;
 import io.astaire.model.TopologyCodec;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -46,6 +47,7 @@ public final class ControllerServer implements AutoCloseable {
     private final Registry registry;
     private final NodeRegistry nodes;
     private final PathReadiness readiness;
+    private final ControllerMeters meters;
     private volatile boolean closing;
     private final WriteToken token;
     private final NodeSecret nodeSecret;
@@ -60,6 +62,7 @@ public final class ControllerServer implements AutoCloseable {
         this.nodeSecret = nodeSecret;
         this.nodes = new NodeRegistry(limits, Clock.systemUTC());
         this.readiness = new PathReadiness(registry, nodes);
+        this.meters = new ControllerMeters(registry, nodes);
         this.openApiYaml = resource("openapi.yaml");
         try {
             this.openApiJson = TopologyCodec.jsonMapper().writerWithDefaultPrettyPrinter()
@@ -168,6 +171,7 @@ public final class ControllerServer implements AutoCloseable {
             }
         });
         r.get("/healthz", ctx -> ctx.result("ok"));
+        r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(meters.scrape()));
         r.get(API + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson));
         r.get(API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));
 
@@ -351,6 +355,10 @@ public final class ControllerServer implements AutoCloseable {
         List<Object> specs = new ArrayList<>();
         for (Item<?> i : registry.state().items(kind).values()) {
             specs.add(i.spec());
+        }
+        if (kind == Kind.RULE) {
+            // In the order the classifier tries them, so the list reads like the ingress's decision.
+            specs.sort((a, b) -> RuleSpec.TRY_ORDER.compare((RuleSpec) a, (RuleSpec) b));
         }
         ctx.header(VERSION_HEADER, Long.toString(registry.state().version()));
         ctx.json(specs);
@@ -536,6 +544,7 @@ public final class ControllerServer implements AutoCloseable {
         readiness.close();
         registry.watch().publish(registry.state().version());
         app.stop();
+        meters.close();
         registry.close();
     }
 }

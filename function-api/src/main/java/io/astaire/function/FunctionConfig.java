@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -112,8 +111,8 @@ public final class FunctionConfig {
 
     private static String problem(JsonMappingException e) {
         if (e instanceof UnrecognizedPropertyException u) {
-            return "unknown field; known fields: " + u.getKnownPropertyIds().stream()
-                    .map(String::valueOf).collect(Collectors.toCollection(TreeSet::new));
+            return "unknown field '" + u.getPropertyName() + "' (known: " + u.getKnownPropertyIds().stream()
+                    .map(String::valueOf).sorted().collect(Collectors.joining(", ")) + ")";
         }
         if (e instanceof InvalidFormatException f) {
             Class<?> target = f.getTargetType();

@@ -1,6 +1,7 @@
 package io.astaire.model;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Comparator;
 
 /**
  * A classifier rule: packets whose fields all match go to {@code chain}. Absent fields match
@@ -17,6 +18,10 @@ public record RuleSpec(
         PortRange sourcePorts,
         PortRange destinationPorts,
         String chain) {
+
+    /** The order the classifier tries rules in: descending priority, then name. */
+    public static final Comparator<RuleSpec> TRY_ORDER =
+            Comparator.comparing(RuleSpec::priority, Comparator.reverseOrder()).thenComparing(RuleSpec::name);
 
     public RuleSpec {
         priority = priority == null ? 0 : priority;

@@ -184,7 +184,7 @@ public record Topology(
     @JsonIgnore
     public List<RuleSpec> orderedRules() {
         List<RuleSpec> ordered = new ArrayList<>(rules);
-        ordered.sort((a, b) -> a.priority().equals(b.priority()) ? a.name().compareTo(b.name()) : Integer.compare(b.priority(), a.priority()));
+        ordered.sort(RuleSpec.TRY_ORDER);
         return ordered;
     }
 }

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -15,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.stream.Collectors;
 
 /**
  * Reads and writes a {@link Topology} as YAML or JSON (JSON is YAML, so one reader takes both).
@@ -83,6 +86,10 @@ public final class TopologyCodec {
                 throw new ModelException("(document)", "is empty");
             }
             return value;
+        } catch (UnrecognizedPropertyException e) {
+            // Named by item, not list index, and without Jackson's class names: what the operator wrote.
+            throw new ModelException(namedPath(yamlOrJson, e), "unknown field '" + e.getPropertyName() + "' (known: "
+                    + e.getKnownPropertyIds().stream().map(String::valueOf).sorted().collect(Collectors.joining(", ")) + ")");
         } catch (JsonMappingException e) {
             Throwable cause = e.getCause();
             String field = path(e);
@@ -95,6 +102,34 @@ public final class TopologyCodec {
             throw new ModelException("(document)", "is not valid YAML/JSON: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
         }
+    }
+
+    /**
+     * The path of a mapping error with each list element named by its {@code name} field when it
+     * has one ({@code chains[web].symetric}), else by its index.
+     */
+    private static String namedPath(String document, JsonMappingException e) {
+        JsonNode node;
+        try {
+            node = YAML.readTree(document);
+        } catch (JsonProcessingException unreadable) {
+            return path(e); // cannot happen: Jackson just read it
+        }
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (!sb.isEmpty()) {
+                    sb.append('.');
+                }
+                sb.append(ref.getFieldName());
+                node = node == null ? null : node.get(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                node = node == null ? null : node.get(ref.getIndex());
+                JsonNode name = node == null ? null : node.get("name");
+                sb.append('[').append(name != null && name.isTextual() ? name.asText() : Integer.toString(ref.getIndex())).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     private static String path(JsonMappingException e) {

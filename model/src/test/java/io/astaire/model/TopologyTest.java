@@ -74,13 +74,26 @@ class TopologyTest {
         assertProblem(MINIMAL.replace("protocol: udp", "protocol: udpx"), "rules[0].protocol", "'udpx'");
         assertProblem(MINIMAL.replace("protocol: udp", "protocol: 256"), "rules[0].protocol", "0-255");
         assertProblem(MINIMAL.replace("protocol: udp", "protocol: -3"), "rules[0].protocol", "0-255");
-        assertProblem(MINIMAL.replace("kind: counter,", "kind: counter, colour: red,"), "functions[1].colour", "Unrecognized");
+        assertProblem(MINIMAL.replace("kind: counter,", "kind: counter, colour: red,"), "functions[b].colour",
+                "unknown field 'colour' (known: address, config, kind, name, replicas)");
         assertProblem(MINIMAL.replace("address: \"10.0.0.1:4791\"", "address: \"10.0.0.1:0\""), "functions[0].address", "port 0");
         assertProblem(MINIMAL.replace("{name: a,", "{name: A_1,"), "functions[0].name", "not a valid name");
         assertProblem(MINIMAL.replace(", chain: c1}", "}"), "rules[0].chain", "is required");
         assertProblem(MINIMAL.replace("egress: {address: \"[::1]:4799\"}", ""), "egress.address", "is required");
         assertProblem("chains: [", "chains", null);
         assertProblem("a: b: c", "(document)", "not valid YAML");
+    }
+
+    @Test
+    void anUnknownFieldIsNamedByItemWithTheKnownFieldsAndNoClassName() {
+        assertThatThrownBy(() -> TopologyCodec.parse(MINIMAL.replace("{name: c1,", "{name: c1, symetric: true,")))
+                .isInstanceOf(ModelException.class)
+                .hasMessage("chains[c1].symetric: unknown field 'symetric' (known: functions, name, spi, symmetric)")
+                .hasMessageNotContaining("io.astaire");
+        // An item without a name is named by its index.
+        assertProblem(MINIMAL.replace("- {name: c2, ", "- {wat: 1, "), "chains[1].wat", "unknown field 'wat'");
+        assertProblem(MINIMAL.replace("ingress: {address:", "ingress: {adress: x, address:"), "ingress.adress",
+                "unknown field 'adress' (known: address)");
     }
 
     @Test

@@ -7,10 +7,15 @@ import io.astaire.cli.lab.ChainLab;
 import io.astaire.cli.lab.Lab;
 import io.astaire.cli.lab.LabNamespace;
 import io.astaire.cli.lab.LabProcess;
+import io.astaire.dataplane.ops.BuildInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * watches it ({@code --controller}), and a change of the classifier rules takes effect at the
  * edges without a restart.
  */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ControllerDrivenChainTest {
     static final String CONTROLLER = "10.99.0.254";
     static final String TOKEN = "systest-token-0123456789";
@@ -51,13 +56,15 @@ class ControllerDrivenChainTest {
                 ChainLab.UNDERLAY_INGRESS, ChainLab.UNDERLAY_EGRESS);
     }
 
-    @Test
-    void rulesChangedAtTheControllerApplyAtTheEdgesWithoutARestart() throws Exception {
+    /** The controller on the fabric and the three nodes watching it, all ready, with the client's traffic routed into the tunnels. */
+    private record Running(ChainLab chain, LabNamespace fabric, String url, Path work, LabProcess controller, List<LabProcess> nodes) {}
+
+    private Running startChain(String test, String topology) throws Exception {
         String reason = Lab.unavailableReason();
         assumeTrue(reason == null, () -> "controller-driven chain skipped: " + reason);
         Path jar = Path.of(System.getProperty("astaire.jar", "../cli/target/astaire.jar")).toAbsolutePath().normalize();
         assumeTrue(Files.isRegularFile(jar), () -> "controller-driven chain skipped: " + jar + " not built (run ./mvnw package)");
-        Path work = Path.of("target").toAbsolutePath().resolve("systest-controller-" + ProcessHandle.current().pid());
+        Path work = Path.of("target").toAbsolutePath().resolve("systest-controller-" + test + "-" + ProcessHandle.current().pid());
         Files.createDirectories(work);
         Path logback = work.resolve("logback.xml");
         Files.writeString(logback, "<configuration><appender name=\"O\" class=\"ch.qos.logback.core.ConsoleAppender\"><encoder>"
@@ -74,21 +81,32 @@ class ControllerDrivenChainTest {
         LabProcess controller = chain.startAstaire("controller", "fabric", "controller", "--db", work.resolve("astaire.db").toString(),
                 "--listen", CONTROLLER + ":8080", "--token", TOKEN);
         awaitOk(fabric, controller, url + "/healthz");
-        put(fabric, work, url, topology(true));
+        put(fabric, work, url, topology);
 
         // The node secret the controller generated beside its database: each node derives its own token from it.
         String nodeToken = work.resolve("astaire.db.node-token").toString();
         List<LabProcess> nodes = new ArrayList<>();
         nodes.add(chain.startAstaire("sf-acl", "sf1", "sf", "--function", "acl", "--controller", url, "--workers", "1",
-                "--node-token-file", nodeToken));
+                "--node-token-file", nodeToken, "--report-interval", "1s"));
         nodes.add(chain.startAstaire("ingress", "ingress", "ingress", "--controller", url, "--tun", "tin0",
                 "--name", "edge-in", "--report-interval", "1s", "--node-token-file", nodeToken));
         nodes.add(chain.startAstaire("egress", "egress", "egress", "--controller", url, "--tun", "teg0",
                 "--name", "edge-out", "--report-interval", "1s", "--node-token-file", nodeToken));
         for (LabProcess p : nodes) {
-            chain.awaitReady(p, 9090, 60);
+            chain.awaitReady(p, 9090, 150); // generous: five JVMs start at once on a shared machine
         }
         chain.routeIntoTunnels("tin0", "teg0");
+        return new Running(chain, fabric, url, work, controller, nodes);
+    }
+
+    @Test
+    void rulesChangedAtTheControllerApplyAtTheEdgesWithoutARestart() throws Exception {
+        Running running = startChain("rules", topology(true));
+        ChainLab chain = running.chain();
+        LabNamespace fabric = running.fabric();
+        String url = running.url();
+        Path work = running.work();
+        List<LabProcess> nodes = running.nodes();
         LabNamespace client = chain.ns("client");
         assertThat(client.execResult(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", ChainLab.SERVER).output())
                 .contains("3 packets transmitted, 3 received");
@@ -125,6 +143,71 @@ class ControllerDrivenChainTest {
         System.out.println("GET /api/v1/nodes: " + reports);
         assertThat(reports).contains("\"name\":\"edge-in\",\"role\":\"ingress\",\"functions\":[],\"appliedVersion\":3",
                 "\"name\":\"edge-out\",\"role\":\"egress\",\"functions\":[],\"appliedVersion\":3", "drop_no_match");
+    }
+
+    /**
+     * What an operator scrapes: every role (controller, sf, ingress, egress) has the JVM, process
+     * and build meters, the nodes say they are connected to the controller and when they last
+     * synced, and the Grafana dashboard under deploy/grafana reads only names these /metrics export.
+     */
+    @Test
+    void everyRoleExportsTheOperatorsMetricsAndEveryNameTheDashboardReads() throws Exception {
+        Running running = startChain("metrics", topology(true));
+        ChainLab chain = running.chain();
+        // Traffic through the chain, so every per-path series exists.
+        assertThat(chain.ns("client").execResult(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", ChainLab.SERVER).output())
+                .contains("3 packets transmitted, 3 received");
+        // GC pauses are timed from the first collection on: have one in every process.
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        List<LabProcess> all = new ArrayList<>(running.nodes());
+        all.add(running.controller());
+        for (LabProcess p : all) {
+            LabNamespace.Result gc = p.namespace().execResult(30, jcmd, Long.toString(p.pid()), "GC.run");
+            assertThat(gc.ok()).as("jcmd GC.run on " + p.name() + ": " + gc.output()).isTrue();
+        }
+        Map<String, String> scrapes = new LinkedHashMap<>();
+        scrapes.put("controller", running.fabric().execResult(10, "curl", "-sf", "-m", "5", running.url() + "/metrics").output());
+        long start = System.currentTimeMillis() / 1000;
+        for (String role : List.of("sf1", "ingress", "egress")) {
+            // The status reporter runs every second: wait for a report the controller accepted.
+            awaitMetric(chain, role, "astaire_controller_last_report_timestamp_seconds", 1);
+            scrapes.put(role, chain.ns(role).execResult(10, "curl", "-sf", "-m", "5", "http://127.0.0.1:9090/metrics").output());
+        }
+        Set<String> exported = new TreeSet<>();
+        scrapes.forEach((role, text) -> {
+            PromText prom = PromText.parse(text);
+            assertThat(prom.sum("astaire_build_info", "version=\"" + BuildInfo.version() + "\"")).as(role + " build info").isEqualTo(1);
+            for (String name : List.of("jvm_gc_pause_seconds_count", "jvm_memory_used_bytes", "jvm_threads_live_threads",
+                    "jvm_classes_loaded_classes", "process_uptime_seconds", "process_cpu_time_ns_total", "process_files_open_files")) {
+                assertThat(prom.sum(name)).as(role + " " + name).isGreaterThan(0);
+            }
+            if (!role.equals("controller")) {
+                assertThat(prom.sum("astaire_controller_connected")).as(role + " connected").isEqualTo(1);
+                assertThat(prom.sum("astaire_controller_last_sync_timestamp_seconds")).as(role + " last sync")
+                        .isBetween(start - 120.0, start + 120.0);
+                assertThat(prom.sum("astaire_controller_failures_total", "call=\"watch\"", "reason=\"unreachable\""))
+                        .as(role + " watch failures").isZero();
+            }
+            exported.addAll(GrafanaDashboard.exported(text));
+        });
+        assertThat(PromText.parse(scrapes.get("controller")).sum("astaire_controller_nodes", "state=\"fresh\"")).isEqualTo(3);
+        assertThat(PromText.parse(scrapes.get("controller")).sum("astaire_controller_topology_version")).isEqualTo(1);
+        Set<String> read = GrafanaDashboard.metricNames(GrafanaDashboard.CHAIN);
+        assertThat(read).as("metric names the dashboard reads").hasSizeGreaterThan(20);
+        assertThat(exported).as("names exported by the controller, sf, ingress and egress; "
+                + GrafanaDashboard.CHAIN + " must read only these").containsAll(read);
+    }
+
+    private static void awaitMetric(ChainLab chain, String role, String name, double atLeast) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            LabNamespace.Result r = chain.ns(role).execResult(10, "curl", "-sf", "-m", "5", "http://127.0.0.1:9090/metrics");
+            if (r.ok() && PromText.parse(r.output()).sum(name) >= atLeast) {
+                return;
+            }
+            sleep(200);
+        }
+        throw new AssertionError(role + ": " + name + " never reached " + atLeast);
     }
 
     private static void put(LabNamespace ns, Path work, String url, String yaml) throws Exception {

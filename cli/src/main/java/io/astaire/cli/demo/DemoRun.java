@@ -3,19 +3,23 @@ package io.astaire.cli.demo;
 import io.astaire.cli.lab.ChainLab;
 import io.astaire.cli.lab.Lab;
 import io.astaire.cli.lab.LabException;
+import io.astaire.cli.lab.LabHttp;
 import io.astaire.cli.lab.LabNamespace;
 import io.astaire.cli.lab.LabProcess;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,12 +30,13 @@ import java.util.concurrent.TimeUnit;
  * One run of the demo: builds the lab (client, ingress, acl, count, pass, egress, server, plus
  * the controller in its own namespace on the underlay bridge), applies the chain to the
  * controller, starts every role as a real {@code astaire} process watching the controller, serves
- * HTTP in the server namespace, drives ping and curl from the client namespace, and reads each
- * node's {@code /metrics} inside its namespace. {@link #close()} (also from a shutdown hook)
+ * HTTP in the server namespace and drives ICMP echo, HTTP downloads and the denied connection
+ * from the client namespace, all from this process (threads in those namespaces: the demo needs
+ * no ping, curl or python3), and reads each node's {@code /metrics} inside its namespace. {@link #close()} (also from a shutdown hook)
  * stops every process and deletes every namespace; the logs stay.
  */
 public final class DemoRun implements AutoCloseable {
-    /** Served by python3 -m http.server and fetched in a loop by the client. */
+    /** Served by the demo's HTTP server in the server namespace and fetched in a loop by the client. */
     static final int BLOB_BYTES = 4 * 1024 * 1024;
     static final String INGRESS_TUN = "tin0";
     static final String EGRESS_TUN = "teg0";
@@ -45,6 +50,9 @@ public final class DemoRun implements AutoCloseable {
     private final ExecutorService scrapers = Executors.newVirtualThreadPerTaskExecutor();
     private volatile ChainLab chain;
     private volatile LabNamespace controllerNs;
+    private volatile DemoHttpServer web;
+    private volatile ClientProbes probes;
+    private volatile ClientTraffic traffic;
     private volatile boolean closed;
     private int step;
     private long startNanos;
@@ -169,28 +177,23 @@ public final class DemoRun implements AutoCloseable {
         }
         chain.routeIntoTunnels(INGRESS_TUN, EGRESS_TUN);
 
-        step("serving HTTP in the server namespace: python3 -m http.server " + DemoTopology.HTTP_PORT + " on " + ChainLab.SERVER);
-        Path www = logDir().resolve("www");
+        step("serving HTTP in the server namespace (" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT
+                + ", the JDK's HTTP server in this process)");
         byte[] blob = new byte[BLOB_BYTES];
         new Random(7).nextBytes(blob);
-        write(www.resolve("blob.bin"), blob);
-        write(www.resolve("index.html"), "hello through the chain\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        LabProcess web = lab.start("http-server", chain.ns("server"), List.of(Prerequisites.PYTHON, "-m", "http.server",
-                Integer.toString(DemoTopology.HTTP_PORT), "--bind", "0.0.0.0", "--directory", www.toString()));
-        awaitHttp(web, "http://127.0.0.1:" + DemoTopology.HTTP_PORT + "/index.html");
+        web = DemoHttpServer.start(chain.ns("server"), DemoTopology.HTTP_PORT,
+                Map.of("/blob.bin", blob, "/index.html", "hello through the chain\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        awaitHttp(chain.ns("server"), "http-server", "http://127.0.0.1:" + DemoTopology.HTTP_PORT + "/index.html");
 
-        step("sending traffic from the client namespace (" + ChainLab.CLIENT + " -> " + ChainLab.SERVER + ")");
-        lab.start("ping", chain.ns("client"), List.of("ping", "-i", "0.2", "-W", "2", ChainLab.SERVER));
-        out.println("        ping -i 0.2 " + ChainLab.SERVER);
-        String loop = "while :; do "
-                + "curl -sS -o /dev/null --limit-rate 2M -w '%{http_code} %{size_download} bytes %{speed_download} B/s\\n' "
-                + "http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT + "/blob.bin; "
-                + "curl -s -m 1 -o /dev/null http://" + ChainLab.SERVER + ":" + DemoTopology.DENIED_PORT + "/ "
-                + "|| echo 'port " + DemoTopology.DENIED_PORT + ": no answer (the acl drops it)'; "
-                + "sleep 0.5; done";
-        lab.start("curl-loop", chain.ns("client"), List.of("sh", "-c", loop));
-        out.println("        curl --limit-rate 2M http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT
-                + "/blob.bin (4 MiB), in a loop; then port " + DemoTopology.DENIED_PORT + ", which the acl denies");
+        step("sending traffic from the client namespace (" + ChainLab.CLIENT + " -> " + ChainLab.SERVER + ", from this process)");
+        LabNamespace client = chain.ns("client");
+        InetAddress server = InetAddress.ofLiteral(ChainLab.SERVER);
+        probes = client.call(() -> new ClientProbes(client, server, blob));
+        String blobUrl = "http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT + "/blob.bin";
+        traffic = new ClientTraffic(client, probes, blobUrl, DemoTopology.DENIED_PORT, logDir());
+        out.println("        ICMP echo to " + ChainLab.SERVER + " every 0.2 s (ping.log)");
+        out.println("        GET " + blobUrl + " (4 MiB, checked byte for byte) at 2 MB/s, in a loop; then port "
+                + DemoTopology.DENIED_PORT + ", which the acl denies (http-loop.log)");
         out.printf(Locale.ROOT, "        up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 
@@ -216,13 +219,13 @@ public final class DemoRun implements AutoCloseable {
         if (closed || c == null) {
             return Hop.Sample.down(hop, System.nanoTime());
         }
-        LabNamespace.Result r = c.ns(hop.role()).execResult(5, "curl", "-sf", "-m", "2",
-                "http://127.0.0.1:" + DemoTopology.METRICS_PORT + "/metrics");
+        LabHttp.Answer r = LabHttp.get(c.ns(hop.role()), "http://127.0.0.1:" + DemoTopology.METRICS_PORT + "/metrics",
+                Duration.ofSeconds(2));
         long now = System.nanoTime();
         if (!r.ok()) {
             return Hop.Sample.down(hop, now);
         }
-        return hop.read(PromSamples.parse(r.output()), now);
+        return hop.read(PromSamples.parse(r.body()), now);
     }
 
     /** What the final checks found. */
@@ -234,21 +237,20 @@ public final class DemoRun implements AutoCloseable {
 
     /** Final checks with fresh traffic: three pings, one unthrottled download checked for size, the denied port. */
     public Checks check() {
-        LabNamespace client = chain.ns("client");
-        LabNamespace.Result ping = client.execResult(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", ChainLab.SERVER);
-        String pingLine = ping.output().lines().filter(l -> l.contains("packets transmitted")).findFirst()
-                .orElse("ping failed: " + ping.output().strip());
-        LabNamespace.Result http = client.execResult(60, "curl", "-sS", "-m", "50", "-o", "/dev/null",
-                "-w", "%{http_code} %{size_download} %{speed_download}",
-                "http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT + "/blob.bin");
-        String[] f = http.output().strip().split("\\s+");
-        boolean httpOk = http.ok() && f.length >= 3 && f[0].equals("200") && f[1].equals(Integer.toString(BLOB_BYTES));
-        String httpLine = httpOk
-                ? String.format(Locale.ROOT, "HTTP GET /blob.bin: 200, %d bytes at %.1f MB/s", BLOB_BYTES, Double.parseDouble(f[2]) / 1e6)
-                : "HTTP GET /blob.bin failed: " + http.output().strip();
-        LabNamespace.Result denied = client.execResult(10, "curl", "-s", "-m", "2", "-o", "/dev/null",
-                "http://" + ChainLab.SERVER + ":" + DemoTopology.DENIED_PORT + "/");
-        return new Checks(ping.ok(), pingLine, httpOk, httpLine, !denied.ok());
+        ClientProbes p = probes;
+        return chain.ns("client").call(() -> {
+            ClientProbes.Pings ping = p.ping(3, Duration.ofMillis(200), Duration.ofSeconds(2), 60_000);
+            ClientProbes.Download http = p.download("http://" + ChainLab.SERVER + ":" + DemoTopology.HTTP_PORT + "/blob.bin", 0,
+                    Duration.ofSeconds(50));
+            boolean httpOk = http.ok(BLOB_BYTES);
+            String httpLine = httpOk
+                    ? String.format(Locale.ROOT, "HTTP GET /blob.bin: 200, %d bytes (the server's, byte for byte) at %.1f MB/s",
+                    BLOB_BYTES, http.bytesPerSecond() / 1e6)
+                    : "HTTP GET /blob.bin failed: status " + http.status() + ", " + http.bytes() + " bytes"
+                    + (http.intact() ? "" : ", not the server's bytes") + (http.problem() == null ? "" : ": " + http.problem());
+            boolean denied = !p.connects(DemoTopology.DENIED_PORT, Duration.ofSeconds(2));
+            return new Checks(ping.ok(), ping.line(), httpOk, httpLine, denied);
+        });
     }
 
     /**
@@ -272,6 +274,9 @@ public final class DemoRun implements AutoCloseable {
         }
         closed = true;
         scrapers.shutdownNow();
+        closeQuietly(traffic);
+        closeQuietly(probes);
+        closeQuietly(web);
         ChainLab c = chain;
         if (c != null) {
             int processes = c.lab().processes().size();
@@ -299,20 +304,41 @@ public final class DemoRun implements AutoCloseable {
     }
 
     private void awaitHttp(LabProcess p, String url) {
+        awaitHttp(p.namespace(), p.name(), url, () -> {
+            if (!p.isAlive()) {
+                throw new LabException(p.name() + " exited (log " + p.log() + "):\n" + p.output());
+            }
+        }, () -> ":\n" + p.output());
+    }
+
+    private void awaitHttp(LabNamespace ns, String name, String url) {
+        awaitHttp(ns, name, url, () -> {}, () -> "");
+    }
+
+    private void awaitHttp(LabNamespace ns, String name, String url, Runnable alive, java.util.function.Supplier<String> detail) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
         while (System.nanoTime() < deadline) {
             if (closed) {
                 throw new LabException("stopped");
             }
-            if (!p.isAlive()) {
-                throw new LabException(p.name() + " exited (log " + p.log() + "):\n" + p.output());
-            }
-            if (p.namespace().execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null", url).ok()) {
+            alive.run();
+            if (LabHttp.get(ns, url, Duration.ofSeconds(1)).ok()) {
                 return;
             }
             sleep(200);
         }
-        throw new LabException(p.name() + " did not answer " + url + " within " + READY_SECONDS + " s:\n" + p.output());
+        throw new LabException(name + " did not answer " + url + " within " + READY_SECONDS + " s" + detail.get());
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            // stopping: the namespaces go next, whatever this left
+        }
     }
 
     private static void write(Path file, byte[] content) {

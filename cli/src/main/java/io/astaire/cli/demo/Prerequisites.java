@@ -7,23 +7,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@code astaire demo} needs from the machine, checked before anything is created: the
- * tools it runs (each named with the Debian/Ubuntu package that provides it), root, and the TUN
- * device. Every missing piece is reported at once, so one round of installing fixes them all.
+ * What {@code astaire demo} needs from the machine, checked before anything is created: the one
+ * tool it runs ({@code ip}, named with the Debian/Ubuntu package that provides it), root, and the
+ * TUN device. Everything else (ICMP echo, the HTTP server and client, sysctls, reading /metrics)
+ * the demo does itself, from threads inside the namespaces. Every missing piece is reported at
+ * once, so one round of installing fixes them all.
  */
 public final class Prerequisites {
-    /** The interpreter that serves HTTP in the server namespace (python3 -m http.server). */
-    public static final String PYTHON = "/usr/bin/python3";
-
     /** A tool the demo runs and the package that provides it. */
     record Tool(String command, String purpose, String debianPackage) {}
 
     static final List<Tool> TOOLS = List.of(
-            new Tool("ip", "creates the namespaces, veth links, addresses and routes", "iproute2"),
-            new Tool("curl", "the HTTP client, and reads each node's /metrics inside its namespace", "curl"),
-            new Tool("ping", "sends ICMP echo through the chain", "iputils-ping"),
-            new Tool(PYTHON, "serves files over HTTP in the server namespace (python3 -m http.server)", "python3"),
-            new Tool("sysctl", "turns the ingress and egress namespaces into routers", "procps"));
+            new Tool("ip", "creates the namespaces, veth links, addresses and routes", "iproute2"));
 
     private Prerequisites() {}
 
@@ -39,7 +34,7 @@ public final class Prerequisites {
         }
         if (!packages.isEmpty()) {
             problems.add("install them with: apt-get install -y " + String.join(" ", packages)
-                    + "   (Fedora/RHEL: dnf install iproute curl iputils python3 procps-ng)");
+                    + "   (Fedora/RHEL: dnf install iproute)");
         }
         if (!isRoot()) {
             problems.add("not running as root: the demo creates network namespaces (CAP_SYS_ADMIN), veth links, "

@@ -1,5 +1,6 @@
 package io.astaire.cli.lab;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -5,4 +5,8 @@ public final class LabException extends RuntimeException {
     public LabException(String message) {
         super(message);
     }
+
+    public LabException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -61,7 +61,7 @@ public final class LabProcess {
             if (!isAlive()) {
                 throw new LabException(name + " exited before it was ready:\n" + output());
             }
-            if (namespace.execResult(5, "curl", "-sf", "-m", "1", "-o", "/dev/null", "http://127.0.0.1:" + port + "/readyz").ok()) {
+            if (LabHttp.get(namespace, "http://127.0.0.1:" + port + "/readyz", java.time.Duration.ofSeconds(1)).ok()) {
                 return;
             }
             try {

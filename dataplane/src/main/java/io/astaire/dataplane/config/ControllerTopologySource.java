@@ -4,6 +4,8 @@ import io.astaire.model.ControllerProtocol;
 import io.astaire.model.ModelException;
 import io.astaire.model.Topology;
 import io.astaire.model.TopologyCodec;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -57,6 +59,7 @@ public final class ControllerTopologySource implements TopologySource {
     private volatile boolean running = true;
     private volatile String lastProblem = "no answer yet";
     private Link link = Link.CONNECTING;
+    private final ControllerCalls calls = new ControllerCalls("watch");
 
     /** Watches {@code controller}, waiting up to a minute for the first topology. */
     public ControllerTopologySource(URI controller) {
@@ -99,6 +102,19 @@ public final class ControllerTopologySource implements TopologySource {
     /** The controller this source watches. */
     public URI controller() {
         return base;
+    }
+
+    /**
+     * Registers the watch's meters: {@code astaire_controller_connected} (1 while the last poll was
+     * answered), {@code astaire_controller_last_sync_timestamp_seconds} (when it last was) and
+     * {@code astaire_controller_failures_total{call="watch",reason}}.
+     */
+    public void bindMeters(MeterRegistry registry) {
+        Gauge.builder("astaire.controller.connected", calls, c -> c.lastOk() ? 1 : 0)
+                .description("Whether the last topology poll of the controller was answered (1) or not (0)").register(registry);
+        Gauge.builder("astaire.controller.last.sync.timestamp.seconds", calls, ControllerCalls::lastSuccessSeconds)
+                .description("When the controller last answered a topology poll (seconds since the epoch; NaN: never)").register(registry);
+        calls.bind(registry);
     }
 
     @Override
@@ -145,11 +161,12 @@ public final class ControllerTopologySource implements TopologySource {
                     continue;
                 }
                 if (response.statusCode() != 200) {
-                    down("the controller answered " + response.statusCode() + ": " + abbreviate(response.body()));
+                    down(ControllerCalls.Failure.ofStatus(response.statusCode()),
+                            "the controller answered " + response.statusCode() + ": " + abbreviate(response.body()));
                 } else {
                     String v = response.headers().firstValue(VERSION_HEADER).orElse(null);
                     if (v == null) {
-                        down("the answer has no " + VERSION_HEADER + " header: is " + base + " an Astaire controller?");
+                        down(ControllerCalls.Failure.BAD_ANSWER, "the answer has no " + VERSION_HEADER + " header: is " + base + " an Astaire controller?");
                     } else {
                         String ready = response.headers().firstValue(READY_VERSION_HEADER).orElse(null);
                         long version = Long.parseLong(v.trim());
@@ -160,9 +177,9 @@ public final class ControllerTopologySource implements TopologySource {
                     }
                 }
             } catch (IOException e) {
-                down("cannot reach it: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+                down(ControllerCalls.Failure.UNREACHABLE, "cannot reach it: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             } catch (ModelException | NumberFormatException e) {
-                down("it sent a topology that cannot be used: " + e.getMessage());
+                down(ControllerCalls.Failure.BAD_ANSWER, "it sent a topology that cannot be used: " + e.getMessage());
             } catch (InterruptedException e) {
                 return;
             }
@@ -243,6 +260,7 @@ public final class ControllerTopologySource implements TopologySource {
     }
 
     private void up() {
+        calls.succeeded();
         if (link != Link.UP) {
             if (link == Link.DOWN) {
                 LOG.info("topology: the controller at {} is reachable again", base);
@@ -251,10 +269,11 @@ public final class ControllerTopologySource implements TopologySource {
         }
     }
 
-    private void down(String problem) {
+    private void down(ControllerCalls.Failure why, String problem) {
         if (!running) {
             return; // closing: the failed poll is ours
         }
+        calls.failed(why);
         lastProblem = problem;
         if (link != Link.DOWN) {
             Versioned have = current;

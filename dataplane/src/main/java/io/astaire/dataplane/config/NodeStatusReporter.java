@@ -5,6 +5,8 @@ import io.astaire.model.ControllerProtocol;
 import io.astaire.model.NodeReport;
 import io.astaire.model.NodeToken;
 import io.astaire.model.TopologyCodec;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -52,6 +54,7 @@ public final class NodeStatusReporter implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean lastOk = true;
     private volatile long reports;
+    private final ControllerCalls calls = new ControllerCalls("report");
     private volatile Supplier<NodeReport.Rejected> rejection = () -> null;
     /** Released by {@link #reportNow()} to cut the wait between two reports short. */
     private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
@@ -105,6 +108,18 @@ public final class NodeStatusReporter implements AutoCloseable {
         wake.release();
     }
 
+    /**
+     * Registers the reports' meters: {@code astaire_controller_last_report_timestamp_seconds} (when
+     * the controller last accepted one) and {@code astaire_controller_failures_total{call="report",reason}}.
+     */
+    public NodeStatusReporter bindMeters(MeterRegistry registry) {
+        Gauge.builder("astaire.controller.last.report.timestamp.seconds", calls, ControllerCalls::lastSuccessSeconds)
+                .description("When the controller last accepted this node's status report (seconds since the epoch; NaN: never)")
+                .register(registry);
+        calls.bind(registry);
+        return this;
+    }
+
     /** How many reports the controller accepted: for tests and for the node's own metrics. */
     public long reportsAccepted() {
         return reports;
@@ -136,25 +151,28 @@ public final class NodeStatusReporter implements AutoCloseable {
             HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 == 2) {
                 reports++;
+                calls.succeeded();
                 if (!lastOk) {
                     LOG.info("node status: the controller at {} accepts reports again", uri);
                     lastOk = true;
                 }
             } else {
-                failed("the controller answered " + response.statusCode() + ": " + response.body());
+                failed(ControllerCalls.Failure.ofStatus(response.statusCode()),
+                        "the controller answered " + response.statusCode() + ": " + response.body());
             }
         } catch (JsonProcessingException e) {
-            failed("cannot encode the report: " + e.getMessage());
+            failed(ControllerCalls.Failure.LOCAL_ERROR, "cannot encode the report: " + e.getMessage());
         } catch (IOException e) {
-            failed("cannot reach the controller: " + e);
+            failed(ControllerCalls.Failure.UNREACHABLE, "cannot reach the controller: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            failed("cannot read the node's counters: " + e);
+            failed(ControllerCalls.Failure.LOCAL_ERROR, "cannot read the node's counters: " + e);
         }
     }
 
-    private void failed(String why) {
+    private void failed(ControllerCalls.Failure reason, String why) {
+        calls.failed(reason);
         if (lastOk) {
             LOG.warn("node status for {} to {}: {} (will keep trying every {})", name, uri, why, period);
             lastOk = false;

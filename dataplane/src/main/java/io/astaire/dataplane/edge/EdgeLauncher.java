@@ -7,6 +7,7 @@ import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.resolve.NodeNameLookups;
 import io.astaire.dataplane.node.OpsServer;
+import io.astaire.dataplane.ops.RuntimeMeters;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.update.TopologyRejection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -39,13 +40,15 @@ public final class EdgeLauncher implements AutoCloseable {
     private final EdgeNode node;
     private final OwnedRoutes routes;
     private final OpsServer ops;
+    private final RuntimeMeters runtime;
     private boolean closed;
 
-    private EdgeLauncher(TopologySource source, EdgeNode node, OwnedRoutes routes, OpsServer ops) {
+    private EdgeLauncher(TopologySource source, EdgeNode node, OwnedRoutes routes, OpsServer ops, RuntimeMeters runtime) {
         this.source = source;
         this.node = node;
         this.routes = routes;
         this.ops = ops;
+        this.runtime = runtime;
     }
 
     /** Where the topology comes from: exactly one of the two. */
@@ -95,6 +98,7 @@ public final class EdgeLauncher implements AutoCloseable {
             throw e;
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        RuntimeMeters runtime = RuntimeMeters.bind(registry, config.role().label());
         EdgeMetrics metrics = new EdgeMetrics(registry, node);
         metrics.routes(routes);
         resolver.meters(registry); // astaire_next_hop_unreachable_total{replica}
@@ -106,14 +110,16 @@ public final class EdgeLauncher implements AutoCloseable {
             }, node::ready, node::notReadyReason);
             ops.json("/classifier/rules", metrics::classifierRulesJson);
         } catch (RuntimeException e) {
+            runtime.close();
             routes.close();
             node.close();
             source.close();
             throw e;
         }
         LOG.info("{} serving /metrics, /healthz, /readyz, /classifier/rules on {}", config.role().label(), ops.address());
-        EdgeLauncher launcher = new EdgeLauncher(source, node, routes, ops);
+        EdgeLauncher launcher = new EdgeLauncher(source, node, routes, ops, runtime);
         if (source instanceof ControllerTopologySource controller) {
+            controller.bindMeters(registry);
             // Counters named <role>.<counter>, so 'astaire describe chain' shows them on the ingress/egress hop.
             String role = config.role().label();
             launcher.reporter = new NodeStatusReporter(controller.controller(), name != null ? name : role + "@" + hostname(), credential, role, List.of(),
@@ -126,7 +132,8 @@ public final class EdgeLauncher implements AutoCloseable {
                         });
                         return m;
                     }, reportInterval)
-                    .rejection(() -> TopologyRejection.forReport(node.rejection()));
+                    .rejection(() -> TopologyRejection.forReport(node.rejection()))
+                    .bindMeters(registry);
             NodeStatusReporter reporter = launcher.reporter;
             source.subscribe(v -> reporter.reportNow()); // the edge's own listener ran first: v is applied
         }
@@ -163,6 +170,7 @@ public final class EdgeLauncher implements AutoCloseable {
             reporter.close();
         }
         ops.close();
+        runtime.close();
         routes.close();
         node.close();
         source.close();

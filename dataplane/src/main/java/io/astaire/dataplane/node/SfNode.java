@@ -8,6 +8,7 @@ import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.function.FunctionRegistry;
+import io.astaire.dataplane.ops.RuntimeMeters;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.resolve.NodeNameLookups;
 import io.astaire.dataplane.resolve.HopResolver;
@@ -62,6 +63,7 @@ public final class SfNode implements AutoCloseable {
 
     private final Builder config;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final RuntimeMeters runtimeMeters = RuntimeMeters.bind(meters, "sf");
     private final HopResolver resolver;
     private final boolean ownsResolver;
     private final StripedCounters counters;
@@ -465,6 +467,7 @@ public final class SfNode implements AutoCloseable {
         if (ops != null) {
             ops.close();
         }
+        runtimeMeters.close();
         meters.close();
         if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
             try {

@@ -37,6 +37,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DnsNameLookup implements NameLookup {
 
+    static {
+        NettyMachineId.ensureSet(); // before Netty's first channel: no hardware-address WARN in a namespace
+    }
+
     /** Which address records to ask for. */
     public enum Family { IPV4, IPV6, BOTH }
 

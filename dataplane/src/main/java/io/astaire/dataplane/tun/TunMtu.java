@@ -44,7 +44,7 @@ public final class TunMtu {
     /**
      * The interface the kernel would use to reach {@code destination} (longest prefix, then lowest
      * metric, from {@code /proc/thread-self/net/route} or {@code ipv6_route}) and that device's MTU.
-     * A route's own {@code mtu} attribute is not visible there: pass the underlay MTU explicitly
+     * A route's own {@code mtu} attribute is not visible there: pass {@code --underlay-mtu}
      * when a route lowers it.
      *
      * @throws IllegalStateException when there is no route, naming the destination
@@ -54,7 +54,7 @@ public final class TunMtu {
             return destination instanceof Inet4Address v4 ? routeTo4(v4) : routeTo6(destination);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read the routing table to find the underlay MTU: " + e.getMessage()
-                    + " (pass the underlay MTU explicitly)", e);
+                    + " (pass it with --underlay-mtu N)", e);
         }
     }
 
@@ -129,7 +129,7 @@ public final class TunMtu {
     private static Route route(InetAddress destination, String device) {
         if (device == null) {
             throw new IllegalStateException("no route to " + destination.getHostAddress()
-                    + " to take the underlay MTU from (add a route, or pass the underlay MTU explicitly)");
+                    + " to take the underlay MTU from (add a route to it, or pass the underlay MTU with --underlay-mtu N)");
         }
         return new Route(device, InterfaceControl.mtu(device));
     }

@@ -2,10 +2,13 @@ package io.astaire.dataplane.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.astaire.dataplane.config.TopologySource.Versioned;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -133,6 +136,47 @@ class ControllerTopologySourceTest {
             assertThat(restored.version()).isEqualTo(2);
             assertThat(restored.topology().chain("c").spi()).isEqualTo(8);
         }
+    }
+
+    @Test
+    void theWatchCountsFailuresByReasonAndSaysWhenItLastSynced() throws Exception {
+        script.add(new Answer(200, "3", GOOD));
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (ControllerTopologySource source = new ControllerTopologySource(uri, Duration.ofSeconds(10), Duration.ofSeconds(1))) {
+            source.bindMeters(meters);
+            source.current();
+            BlockingQueue<Versioned> seen = new LinkedBlockingQueue<>();
+            source.subscribe(seen::add);
+            script.add(new Answer(401, null, "{\"error\":\"no token\"}"));
+            script.add(new Answer(500, null, "boom"));
+            script.add(new Answer(200, null, GOOD)); // not a controller: no version header
+            script.add(new Answer(200, "4", GOOD));
+            assertThat(seen.poll(20, TimeUnit.SECONDS)).extracting(Versioned::version).isEqualTo(4L);
+            double before = System.currentTimeMillis() / 1000.0;
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertThat(failures(meters, "refused")).isEqualTo(1);
+                assertThat(failures(meters, "error_status")).isEqualTo(1);
+                assertThat(failures(meters, "bad_answer")).isEqualTo(1);
+                assertThat(failures(meters, "unreachable")).isZero();
+                assertThat(meters.get("astaire.controller.connected").gauge().value()).isEqualTo(1);
+                assertThat(meters.get("astaire.controller.last.sync.timestamp.seconds").gauge().value()).isGreaterThanOrEqualTo(before - 1);
+            });
+            assertThat(meters.scrape()).contains("astaire_controller_connected 1.0", "astaire_controller_last_sync_timestamp_seconds",
+                    "astaire_controller_failures_total{call=\"watch\",reason=\"refused\"} 1.0");
+
+            // The controller goes away: not connected, unreachable counted, the last sync time stays.
+            double synced = meters.get("astaire.controller.last.sync.timestamp.seconds").gauge().value();
+            server.stop(0);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                assertThat(meters.get("astaire.controller.connected").gauge().value()).isZero();
+                assertThat(failures(meters, "unreachable")).isPositive();
+            });
+            assertThat(meters.get("astaire.controller.last.sync.timestamp.seconds").gauge().value()).isEqualTo(synced);
+        }
+    }
+
+    private static double failures(PrometheusMeterRegistry meters, String reason) {
+        return meters.get("astaire.controller.failures").tags("call", "watch", "reason", reason).functionCounter().count();
     }
 
     @Test

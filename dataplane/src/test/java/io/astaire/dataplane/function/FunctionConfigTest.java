@@ -56,7 +56,7 @@ class FunctionConfigTest {
     @Test
     void unknownFieldIsAnErrorListingTheKnownOnes() {
         assertThatThrownBy(() -> config("rules: [{action: allow, destinationPort: 80}]").bind(Rules.class))
-                .hasMessageStartingWith("functions.acl.config.rules[0].destinationPort: unknown field; known fields: [")
+                .hasMessageStartingWith("functions.acl.config.rules[0].destinationPort: unknown field 'destinationPort' (known: ")
                 .hasMessageContaining("destinationPorts");
     }
 

@@ -173,7 +173,7 @@ class TunDeviceTest {
         ns.call(() -> {
             assertThat(TunMtu.routeTo(Packets.ip("10.77.4.9"))).isEqualTo(new TunMtu.Route("vu0", 1450));
             assertThat(TunMtu.routeTo(Packets.ip("10.88.1.1"))).isEqualTo(new TunMtu.Route("vu0", 1450));
-            assertThatThrownBy(() -> TunMtu.routeTo(Packets.ip("192.0.2.1"))).hasMessageContaining("no route to 192.0.2.1");
+            assertThatThrownBy(() -> TunMtu.routeTo(Packets.ip("192.0.2.1"))).hasMessageContaining("no route to 192.0.2.1").hasMessageContaining("--underlay-mtu N");
             return null;
         });
     }

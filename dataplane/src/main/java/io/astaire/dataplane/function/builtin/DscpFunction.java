@@ -62,7 +62,7 @@ public final class DscpFunction implements ServiceFunction {
     public void configure(FunctionConfig config) {
         for (String key : config.raw().keySet()) {
             if (!key.equals("dscp")) {
-                throw config.invalid(key, "unknown field; known fields: [dscp]");
+                throw config.invalid(key, "unknown field '" + key + "' (known: dscp)");
             }
         }
         String value = config.requireString("dscp");

@@ -73,6 +73,6 @@ class DscpFunctionTest {
         assertThatThrownBy(() -> dscp("")).hasMessage("functions.mark.config.dscp: is required");
         assertThatThrownBy(() -> dscp("dscp: 64"))
                 .hasMessage("functions.mark.config.dscp: '64' is not 0-63 or one of EF, VA, DF, BE, CS0-CS7, AF11-AF43");
-        assertThatThrownBy(() -> dscp("dscp: EF\ncolour: red")).hasMessage("functions.mark.config.colour: unknown field; known fields: [dscp]");
+        assertThatThrownBy(() -> dscp("dscp: EF\ncolour: red")).hasMessage("functions.mark.config.colour: unknown field 'colour' (known: dscp)");
     }
 }
