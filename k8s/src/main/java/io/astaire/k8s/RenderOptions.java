@@ -90,6 +90,17 @@ public record RenderOptions(
                 on, nodesFromController && on, controllerToken, controllerStorage, tunName, underlayMtu);
     }
 
+    public RenderOptions withInstance(String name) {
+        return new RenderOptions(namespace, name, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu);
+    }
+
+    /** Nodes watch the controller instead of reading the ConfigMap; turns the controller on. */
+    public RenderOptions withNodesFromController(boolean on) {
+        return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller || on, on, controllerToken, controllerStorage, tunName, underlayMtu);
+    }
+
     public RenderOptions withControllerToken(String token) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
                 controller, nodesFromController, token, controllerStorage, tunName, underlayMtu);
