@@ -83,7 +83,9 @@ final class Reconciler {
             refused(r, generation, "InvalidSpec", e.getMessage());
             return;
         } catch (ApiException e) {
-            refused(r, generation, "InvalidSpec", "spec." + (e.field() == null ? "" : e.field() + ": ") + e.getMessage());
+            String m = e.getMessage();
+            boolean named = e.field() != null && m.startsWith(e.field());
+            refused(r, generation, "InvalidSpec", "spec." + (named || e.field() == null ? m : e.field() + ": " + m));
             return;
         }
         for (HasMetadata o : desired.objects()) {

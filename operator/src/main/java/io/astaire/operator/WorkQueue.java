@@ -22,6 +22,7 @@ final class WorkQueue implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final Consumer<String> work;
     private final Duration retryDelay;
+    private volatile boolean closed;
 
     WorkQueue(String name, Consumer<String> work, Duration retryDelay) {
         this.work = work;
@@ -53,7 +54,11 @@ final class WorkQueue implements AutoCloseable {
         try {
             work.accept(key);
         } catch (RuntimeException e) {
-            LOG.warn("operator: {} failed, retrying in {} ms: {}", key, retryDelay.toMillis(), e.toString());
+            if (closed) {
+                return; // interrupted by close(): the next leader redoes the work
+            }
+            LOG.warn("operator: {} failed, retrying in {} ms: {}{}", key, retryDelay.toMillis(), e.getMessage(),
+                    e.getCause() == null ? "" : " (" + e.getCause() + ")");
             if (pending.add(key)) {
                 submit(key, retryDelay.toMillis());
             }
@@ -62,6 +67,7 @@ final class WorkQueue implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         thread.shutdownNow();
         try {
             thread.awaitTermination(10, TimeUnit.SECONDS);
