@@ -70,7 +70,7 @@ public final class ChainResource {
         JsonNode port = hop.remove("port");
         if (port == null || port.isNull()) {
             hop.put("address", new HopAddress(host, HopAddress.VXLAN_GPE_PORT).toString());
-        } else if (port.isInt()) {
+        } else if (port.isIntegralNumber() && port.canConvertToInt()) {
             // An out-of-range port fails in the model's HopAddress, under this field's name.
             hop.put("address", host + ":" + port.asInt());
         } else {

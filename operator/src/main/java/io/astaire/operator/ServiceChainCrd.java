@@ -34,8 +34,8 @@ public final class ServiceChainCrd {
     /** The model's name rule (a DNS label: lower-case letters, digits and '-', at most 63). */
     static final String NAME_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
     /** A protocol as the model reads it: a name it knows or a number 0-255 (the range is checked for integers). */
-    static final String PROTOCOL_PATTERN = "^(?i)(" + Protocol.named().stream().map(Protocol::label).collect(Collectors.joining("|"))
-            + "|[0-9]{1,3})$";
+    static final String PROTOCOL_PATTERN = "^(?i)(|" + Protocol.named().stream().map(Protocol::label).collect(Collectors.joining("|"))
+            + "|[01]?[0-9]?[0-9]|2[0-4][0-9]|25[0-5])$";
     /** A port or a range {@code from-to}, as the model's PortRange reads it from a string. */
     static final String PORT_RANGE_PATTERN = "^[0-9]{1,5}(-[0-9]{1,5})?$";
     /** An IP literal with an optional prefix length; the model checks that it parses. */

@@ -12,13 +12,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reconciler's queue: keys to work on, each at most once in the queue however many events
- * named it, worked one at a time on one thread, and retried after {@code retryDelay} when the
- * work throws (the API server refused, a conflict, a lost connection).
+ * named it, worked one at a time on one thread, and retried when the work throws, after {@code retryDelay} doubled for each failure in a row
+ * (up to 30 s) (the API server refused, a conflict, a lost connection).
  */
 final class WorkQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkQueue.class);
 
+    private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(30);
+
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
+    /** Failures in a row per key: the retry delay doubles with each, up to {@link #MAX_RETRY_DELAY}. */
+    private final java.util.Map<String, Integer> failures = new ConcurrentHashMap<>();
     private final ScheduledExecutorService thread;
     private final Consumer<String> work;
     private final Duration retryDelay;
@@ -53,14 +57,17 @@ final class WorkQueue implements AutoCloseable {
         pending.remove(key);
         try {
             work.accept(key);
+            failures.remove(key);
         } catch (RuntimeException e) {
             if (closed) {
                 return; // interrupted by close(): the next leader redoes the work
             }
-            LOG.warn("operator: {} failed, retrying in {} ms: {}{}", key, retryDelay.toMillis(), e.getMessage(),
+            int failed = failures.merge(key, 1, Integer::sum);
+            long delay = Math.min(MAX_RETRY_DELAY.toMillis(), retryDelay.toMillis() << Math.min(failed - 1, 16));
+            LOG.warn("operator: {} failed ({} in a row), retrying in {} ms: {}{}", key, failed, delay, e.getMessage(),
                     e.getCause() == null ? "" : " (" + e.getCause() + ")");
             if (pending.add(key)) {
-                submit(key, retryDelay.toMillis());
+                submit(key, delay);
             }
         }
     }
