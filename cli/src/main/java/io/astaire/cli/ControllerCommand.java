@@ -132,7 +132,9 @@ final class ControllerCommand implements Callable<Integer> {
                 }
             }
             NodeRegistry.Limits kubeLimits;
+            java.time.Duration kubeSwitch;
             try {
+                kubeSwitch = SfCommand.duration("--switch-timeout", switchTimeout);
                 kubeLimits = new NodeRegistry.Limits(maxNodes, SfCommand.duration("--node-expiry", nodeExpiry),
                         NodeRegistry.Limits.DEFAULT.defaultReportInterval());
             } catch (IllegalArgumentException e) {
@@ -140,7 +142,7 @@ final class ControllerCommand implements Callable<Integer> {
                 return 2;
             }
             return KubernetesMode.run(new KubernetesMode.Options(namespace, identity, image, lease, printManifests, nodeTokenFile,
-                    hostPort[0], Integer.parseInt(hostPort[1]), kubeLimits), out, err, stop);
+                    hostPort[0], Integer.parseInt(hostPort[1]), kubeLimits, kubeSwitch), out, err, stop);
         }
         for (String kubeOnly : new String[] {"--namespace", "--image", "--identity", "--lease", "--print-manifests"}) {
             if (spec.commandLine().getParseResult().hasMatchedOption(kubeOnly)) {

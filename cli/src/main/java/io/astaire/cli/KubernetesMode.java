@@ -22,7 +22,7 @@ final class KubernetesMode {
     private KubernetesMode() {}
 
     record Options(String namespace, String identity, String image, String lease, boolean printManifests, Path nodeTokenFile,
-                   String host, int port, NodeRegistry.Limits limits) {}
+                   String host, int port, NodeRegistry.Limits limits, java.time.Duration switchTimeout) {}
 
     static int run(Options o, PrintWriter out, PrintWriter err, CountDownLatch stop) {
         String image = first(o.image(), System.getenv("ASTAIRE_IMAGE"), RenderOptions.DEFAULT_IMAGE);
@@ -56,6 +56,7 @@ final class KubernetesMode {
             settings = new Operator.Settings(settings.namespace(), settings.identity(), o.lease(), settings.leaseDuration(),
                     settings.renewDeadline(), settings.retryPeriod(), settings.resync(), render, o.host(), o.port(), secret, o.limits());
             operator = Operator.start(client, settings);
+            operator.server().readiness().switchTimeout(o.switchTimeout());
         } catch (RuntimeException e) {
             err.println("astaire controller --kubernetes: cannot start: " + e.getMessage()
                     + " (is the ServiceChain CRD installed? kubectl apply -f deploy/operator/crd.yaml)");

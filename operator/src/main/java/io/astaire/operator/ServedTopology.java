@@ -67,6 +67,9 @@ public final class ServedTopology {
             servedGeneration = generation;
         } catch (ModelException | ApiException | IllegalArgumentException e) {
             LOG.warn("operator: {} is invalid, still serving version {}: {}", ChainResource.key(r), registry.state().version(), e.getMessage());
+        } catch (RuntimeException e) {
+            // Called from the informer's thread: whatever a resource holds must not stop the watch.
+            LOG.error("operator: cannot serve {}, still serving version {}", ChainResource.key(r), registry.state().version(), e);
         }
     }
 
