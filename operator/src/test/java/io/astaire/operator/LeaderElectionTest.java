@@ -54,6 +54,7 @@ class LeaderElectionTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
     void oneReplicaLeadsBothServeAndTheOtherTakesOverWhenTheLeaderDies() {
         a = start(clientA, "operator-a");
         b = start(clientB, "operator-b");
@@ -78,6 +79,9 @@ class LeaderElectionTest {
         leadersClient.close();
         kubectl.resource(MockCluster.chain(Chains.webEdited(NS))).inNamespace(NS).update();
 
+        // Until the Lease expires no one reconciles the edit: the follower serves reads only.
+        await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(2))
+                .until(() -> follower.isLeader() || (deployments().contains("count") && !deployments().contains("nat")));
         await().atMost(Duration.ofSeconds(60)).until(follower::isLeader);
         Duration takeover = Duration.ofNanos(System.nanoTime() - killedAt);
         assertThat(holder()).isEqualTo(follower.settings().identity());
