@@ -74,6 +74,43 @@ class ServiceChainCrdTest {
         assertThat(status.getProperties()).containsKeys("observedGeneration", "conditions", "spis");
     }
 
+    /**
+     * The API server refuses a CRD whose schema is not structural: every node says its type
+     * (or is int-or-string, or keeps unknown fields), junctors carry no types, and the keys of a
+     * map list are required scalars of its items.
+     */
+    @Test
+    void theSchemaIsStructural() {
+        structural(version().getSchema().getOpenAPIV3Schema(), "openAPIV3Schema");
+    }
+
+    private static void structural(JSONSchemaProps s, String at) {
+        boolean typed = s.getType() != null || Boolean.TRUE.equals(s.getXKubernetesIntOrString())
+                || Boolean.TRUE.equals(s.getXKubernetesPreserveUnknownFields());
+        assertThat(typed).as(at + " has no type").isTrue();
+        for (List<JSONSchemaProps> junctor : java.util.Arrays.asList(s.getAnyOf(), s.getAllOf(), s.getOneOf())) {
+            if (junctor != null) {
+                assertThat(junctor).as(at + ": no types inside junctors").allSatisfy(j -> assertThat(j.getType()).isNull());
+            }
+        }
+        if (s.getProperties() != null) {
+            s.getProperties().forEach((name, p) -> structural(p, at + "." + name));
+        }
+        if (s.getItems() != null) {
+            JSONSchemaProps item = s.getItems().getSchema();
+            structural(item, at + "[]");
+            if ("map".equals(s.getXKubernetesListType())) {
+                for (String key : s.getXKubernetesListMapKeys()) {
+                    assertThat(item.getRequired()).as(at + ": map key " + key + " is required").contains(key);
+                    assertThat(item.getProperties().get(key).getType()).as(at + ": map key " + key + " is a scalar").isIn("string", "integer");
+                }
+            }
+        }
+        if (s.getAdditionalProperties() != null && s.getAdditionalProperties().getSchema() != null) {
+            structural(s.getAdditionalProperties().getSchema(), at + ".*");
+        }
+    }
+
     @Test
     void everyFieldOfTheModelHasItsProperty() {
         assertThat(SPEC.getProperties().keySet()).isEqualTo(fields(Topology.class, Set.of()));
