@@ -1,6 +1,7 @@
 package io.astaire.operator;
 
 import io.astaire.controller.ControllerServer;
+import io.astaire.controller.MemoryTopologyStore;
 import io.astaire.controller.NodeRegistry;
 import io.astaire.controller.NodeSecret;
 import io.astaire.controller.Registry;

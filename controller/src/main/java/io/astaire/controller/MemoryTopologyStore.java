@@ -1,17 +1,17 @@
-package io.astaire.operator;
+package io.astaire.controller;
 
-import io.astaire.controller.RegistryState;
-import io.astaire.controller.TopologyStore;
 import java.util.List;
 
 /**
- * A store that keeps nothing: in the operator mode the API server holds the chains, and the
- * registry is a view of them rebuilt from the ServiceChains after every start.
+ * A store that keeps nothing: for a registry that mirrors another store, such as the operator
+ * mode's, where the API server holds the chains and the registry is rebuilt from the
+ * ServiceChains after every start.
  */
-final class MemoryTopologyStore implements TopologyStore {
+public final class MemoryTopologyStore implements TopologyStore {
     private final String location;
 
-    MemoryTopologyStore(String location) {
+    /** @param location what the registry mirrors, for logs */
+    public MemoryTopologyStore(String location) {
         this.location = location;
     }
 
