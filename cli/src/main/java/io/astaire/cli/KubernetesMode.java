@@ -40,7 +40,7 @@ final class KubernetesMode {
             err.println("astaire controller --kubernetes: " + e.getMessage());
             return 2;
         }
-        KubernetesClient client;
+        KubernetesClient client = null;
         Operator operator;
         String namespace;
         try {
@@ -58,17 +58,26 @@ final class KubernetesMode {
             operator = Operator.start(client, settings);
             operator.server().readiness().switchTimeout(o.switchTimeout());
         } catch (RuntimeException e) {
-            err.println("astaire controller --kubernetes: cannot start: " + e.getMessage()
-                    + " (is the ServiceChain CRD installed? kubectl apply -f deploy/operator/crd.yaml)");
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            err.println("astaire controller --kubernetes: cannot start: " + e.getMessage() + (root == e ? "" : " (" + root + ")")
+                    + (client == null ? "" : "; the API server is " + client.getMasterUrl())
+                    + "; is the ServiceChain CRD installed (kubectl apply -f deploy/operator/crd.yaml)?");
+            if (client != null) {
+                client.close();
+            }
             return 1;
         }
         out.println("astaire controller: operator mode, ServiceChains in namespace " + namespace + " (lease " + o.lease() + "), "
                 + "serving on " + o.host() + ":" + operator.server().port());
         out.println("  nodes watch http://astaire-controller:8080; change chains with kubectl apply -f servicechain.yaml");
         out.flush();
+        KubernetesClient started = client;
         return RunUntilStopped.await(stop, "operator-shutdown", () -> {
             operator.close();
-            client.close();
+            started.close();
         });
     }
 
