@@ -27,7 +27,11 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Nodes report their status with a node token derived from the node secret (a second secret: "
                         + "--node-token-file, else $ASTAIRE_NODE_TOKEN, else <db>.node-token, generated at first start). "
                         + "Give a node the secret file, or its own token from --print-node-token NAME.%n",
-                "One controller per database: a second one on the same --db exits with 'database in use by pid N'.%n"},
+                "One controller per database: a second one on the same --db exits with 'database in use by pid N'.%n",
+                "With --kubernetes (the operator mode, in a cluster) there is no database: the chains are ServiceChain "
+                        + "resources (kubectl apply), the API serves them to the nodes and takes no writes, and the replica "
+                        + "holding the Lease --lease applies each ServiceChain's Deployments and Services and writes its "
+                        + "status. Run two replicas: when the leader dies the other takes over. docs/operator.md has more.%n"},
         footer = {"%nExamples:",
                 "  astaire controller                      # ./astaire.db, 0.0.0.0:8080",
                 "  astaire controller --db /var/lib/astaire/astaire.db --listen 127.0.0.1:8080",
@@ -35,6 +39,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  export ASTAIRE_TOKEN=$(cat astaire.db.token)",
                 "  astaire controller --print-node-token sf-acl-0 > sf-acl-0.token   # for: astaire sf --node-token-file sf-acl-0.token",
                 "  astaire apply -f examples/chain.yaml",
+                "  astaire controller --kubernetes --print-manifests --namespace sfc | kubectl apply -f -",
+                "  astaire controller --kubernetes                # in a pod: namespace, identity from the downward API",
                 "%nAPI: GET /api/v1/openapi.json describes it; docs/controller.md has more.",
                 "Back up: astaire get topology -o yaml > backup.yaml (restore: apply --prune),",
                 "or stop the controller and copy the .db file."})
@@ -85,6 +91,32 @@ final class ControllerCommand implements Callable<Integer> {
                     + "--max-classifier-memory (default: ${DEFAULT-VALUE}).")
     String maxClassifierMemory;
 
+    @Option(names = "--kubernetes",
+            description = "Operator mode: the store is the Kubernetes API server (ServiceChain resources) instead of --db; "
+                    + "needs the node secret in $" + ControllerProtocol.NODE_TOKEN_ENV + " or --node-token-file.")
+    boolean kubernetes;
+
+    @Option(names = "--namespace", paramLabel = "NS",
+            description = "With --kubernetes: the namespace whose ServiceChains to run (default: $POD_NAMESPACE, else the kubeconfig's).")
+    String namespace;
+
+    @Option(names = "--image", paramLabel = "IMAGE",
+            description = "With --kubernetes: the image the chains' pods run (default: $ASTAIRE_IMAGE, else "
+                    + io.astaire.k8s.RenderOptions.DEFAULT_IMAGE + ").")
+    String image;
+
+    @Option(names = "--identity", paramLabel = "NAME",
+            description = "With --kubernetes: this replica's name in the Lease (default: $POD_NAME, else the host name).")
+    String identity;
+
+    @Option(names = "--lease", paramLabel = "NAME", defaultValue = io.astaire.operator.Operator.Settings.DEFAULT_LEASE,
+            description = "With --kubernetes: the Lease the replicas elect a leader with (default: ${DEFAULT-VALUE}).")
+    String lease;
+
+    @Option(names = "--print-manifests",
+            description = "With --kubernetes: print the CRD, RBAC, Deployment and Service that install the operator in --namespace, and exit.")
+    boolean printManifests;
+
     /** Released to stop a controller started from a test; the process stops it with SIGTERM/Ctrl-C. */
     final CountDownLatch stop = new CountDownLatch(1);
 
@@ -98,6 +130,32 @@ final class ControllerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             err.println("astaire controller: --listen: " + e.getMessage());
             return 2;
+        }
+        if (kubernetes) {
+            for (String sqliteOnly : new String[] {"--db", "--token", "--print-node-token"}) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(sqliteOnly)) {
+                    err.println("astaire controller: " + sqliteOnly + " is for the SQLite controller; with --kubernetes the chains live in the API server");
+                    return 2;
+                }
+            }
+            NodeRegistry.Limits kubeLimits;
+            java.time.Duration kubeSwitch;
+            try {
+                kubeSwitch = SfCommand.duration("--switch-timeout", switchTimeout);
+                kubeLimits = new NodeRegistry.Limits(maxNodes, SfCommand.duration("--node-expiry", nodeExpiry),
+                        NodeRegistry.Limits.DEFAULT.defaultReportInterval());
+            } catch (IllegalArgumentException e) {
+                err.println("astaire controller: " + e.getMessage());
+                return 2;
+            }
+            return KubernetesMode.run(new KubernetesMode.Options(namespace, identity, image, lease, printManifests, nodeTokenFile,
+                    hostPort[0], Integer.parseInt(hostPort[1]), kubeLimits, kubeSwitch), out, err, stop);
+        }
+        for (String kubeOnly : new String[] {"--namespace", "--image", "--identity", "--lease", "--print-manifests"}) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(kubeOnly)) {
+                err.println("astaire controller: " + kubeOnly + " needs --kubernetes");
+                return 2;
+            }
         }
         String t = token != null ? token : System.getenv(ControllerClient.TOKEN_ENV);
         NodeSecret nodeSecret;

@@ -54,10 +54,15 @@ public final class ControllerServer implements AutoCloseable {
     private final Javalin app;
     private final String openApiJson;
     private final String openApiYaml;
+    /** Null when the API takes writes; else why it does not and where to write instead (the operator mode). */
+    private final String readOnly;
+    private final String host;
 
     private ControllerServer(Registry registry, WriteToken token, NodeSecret nodeSecret, NodeRegistry.Limits limits,
-                             String host, int port) {
+                             String host, int port, String readOnly) {
         this.registry = registry;
+        this.host = host;
+        this.readOnly = readOnly;
         this.token = token;
         this.nodeSecret = nodeSecret;
         this.nodes = new NodeRegistry(limits, Clock.systemUTC());
@@ -81,10 +86,26 @@ public final class ControllerServer implements AutoCloseable {
     /** Starts serving {@code registry} on {@code host:port} (port 0 picks a free one). */
     public static ControllerServer start(Registry registry, WriteToken token, NodeSecret nodeSecret, NodeRegistry.Limits limits,
                                          String host, int port) {
-        ControllerServer server = new ControllerServer(registry, token, nodeSecret, limits, host, port);
+        return serve(new ControllerServer(registry, token, nodeSecret, limits, host, port, null));
+    }
+
+    /**
+     * Serves {@code registry} for reading (topology watch, describe) and node reports only: every
+     * other write gets 405 with {@code whereToWrite}. For a registry that mirrors another store,
+     * such as the Kubernetes API server in the operator mode.
+     */
+    public static ControllerServer startReadOnly(Registry registry, NodeSecret nodeSecret, NodeRegistry.Limits limits,
+                                                 String host, int port, String whereToWrite) {
+        // No write is accepted, so no one may hold a token that could make one.
+        WriteToken unusable = WriteToken.given(NodeSecret.random().value());
+        return serve(new ControllerServer(registry, unusable, nodeSecret, limits, host, port, whereToWrite));
+    }
+
+    private static ControllerServer serve(ControllerServer server) {
         server.app.start();
-        LOG.info("controller: serving on http://{}:{}{} (database {}, version {})", host, server.port(), API,
-                registry.store().location(), registry.state().version());
+        LOG.info("controller: serving on http://{}:{}{} ({}{}, version {})", server.host, server.port(), API,
+                server.readOnly == null ? "database " : "read-only, from ", server.registry.store().location(),
+                server.registry.state().version());
         return server;
     }
 
@@ -213,6 +234,10 @@ public final class ControllerServer implements AutoCloseable {
         }
         if (ctx.path().startsWith(API + "/nodes/") && ctx.path().endsWith("/status")) {
             return; // a report carries its node token instead, checked in nodeStatus against the name it reports under
+        }
+        if (readOnly != null) {
+            ctx.header("Allow", "GET, HEAD");
+            throw new ApiException(405, null, readOnly);
         }
         String bearer = bearer(ctx, "writes need 'Authorization: Bearer <token>': set " + ControllerClient.TOKEN_ENV
                 + " or --token to the controller's write token");

@@ -114,6 +114,12 @@ public record RenderOptions(
                 on, nodesFromController && on, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
     }
 
+    /** Nodes watch the controller instead of reading the ConfigMap; turns the controller on. */
+    public RenderOptions withNodesFromController(boolean on) {
+        return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller || on, on, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+    }
+
     public RenderOptions withControllerToken(String token) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
                 controller, nodesFromController, token, controllerStorage, tunName, underlayMtu, networkPolicy);

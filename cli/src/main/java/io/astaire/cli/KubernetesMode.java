@@ -1,0 +1,112 @@
+package io.astaire.cli;
+
+import io.astaire.controller.NodeRegistry;
+import io.astaire.controller.NodeSecret;
+import io.astaire.k8s.RenderOptions;
+import io.astaire.model.ControllerProtocol;
+import io.astaire.operator.Operator;
+import io.astaire.operator.OperatorManifests;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code astaire controller --kubernetes}: the operator mode. The chains are ServiceChain
+ * resources in the API server; this process serves them to the nodes, and reconciles them while
+ * it holds the Lease. Reads its namespace, identity and image from the pod (downward API) unless
+ * the options say otherwise.
+ */
+final class KubernetesMode {
+    private KubernetesMode() {}
+
+    record Options(String namespace, String identity, String image, String lease, boolean printManifests, Path nodeTokenFile,
+                   String host, int port, NodeRegistry.Limits limits, java.time.Duration switchTimeout) {}
+
+    static int run(Options o, PrintWriter out, PrintWriter err, CountDownLatch stop) {
+        String image = first(o.image(), System.getenv("ASTAIRE_IMAGE"), RenderOptions.DEFAULT_IMAGE);
+        if (o.printManifests()) {
+            out.print(OperatorManifests.yaml(first(o.namespace(), System.getenv("POD_NAMESPACE"), "astaire"), image));
+            out.flush();
+            return 0;
+        }
+        NodeSecret secret;
+        RenderOptions render;
+        try {
+            secret = nodeSecret(o.nodeTokenFile());
+            render = RenderOptions.defaults().withImage(image);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            err.println("astaire controller --kubernetes: " + e.getMessage());
+            return 2;
+        }
+        KubernetesClient client = null;
+        Operator operator;
+        String namespace;
+        try {
+            client = new KubernetesClientBuilder().build();
+            namespace = first(o.namespace(), System.getenv("POD_NAMESPACE"), client.getNamespace());
+            if (namespace == null) {
+                client.close();
+                err.println("astaire controller --kubernetes: --namespace is required (no $POD_NAMESPACE, no namespace in the kubeconfig)");
+                return 2;
+            }
+            String identity = first(o.identity(), System.getenv("POD_NAME"), hostname());
+            Operator.Settings settings = Operator.Settings.of(namespace, identity, render, o.host(), o.port(), secret);
+            settings = new Operator.Settings(settings.namespace(), settings.identity(), o.lease(), settings.leaseDuration(),
+                    settings.renewDeadline(), settings.retryPeriod(), settings.resync(), render, o.host(), o.port(), secret, o.limits());
+            operator = Operator.start(client, settings);
+            operator.server().readiness().switchTimeout(o.switchTimeout());
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            err.println("astaire controller --kubernetes: cannot start: " + e.getMessage() + (root == e ? "" : " (" + root + ")")
+                    + (client == null ? "" : "; the API server is " + client.getMasterUrl())
+                    + "; is the ServiceChain CRD installed (kubectl apply -f deploy/operator/crd.yaml)?");
+            if (client != null) {
+                client.close();
+            }
+            return 1;
+        }
+        out.println("astaire controller: operator mode, ServiceChains in namespace " + namespace + " (lease " + o.lease() + "), "
+                + "serving on " + o.host() + ":" + operator.server().port());
+        out.println("  nodes watch http://astaire-controller:8080; change chains with kubectl apply -f servicechain.yaml");
+        out.flush();
+        KubernetesClient started = client;
+        return RunUntilStopped.await(stop, "operator-shutdown", () -> {
+            operator.close();
+            started.close();
+        });
+    }
+
+    private static NodeSecret nodeSecret(Path file) {
+        if (file != null) {
+            return NodeSecret.fromFile(file);
+        }
+        String env = System.getenv(ControllerProtocol.NODE_TOKEN_ENV);
+        if (env == null || env.isBlank()) {
+            throw new IllegalArgumentException("the node secret is required: set $" + ControllerProtocol.NODE_TOKEN_ENV
+                    + " (the pod gets it from the Secret astaire-node-token) or --node-token-file");
+        }
+        return NodeSecret.given(env);
+    }
+
+    private static String hostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "astaire-controller-" + ProcessHandle.current().pid();
+        }
+    }
+
+    private static String first(String... candidates) {
+        for (String c : candidates) {
+            if (c != null && !c.isBlank()) {
+                return c;
+            }
+        }
+        return null;
+    }
+}

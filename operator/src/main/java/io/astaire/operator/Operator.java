@@ -1,0 +1,260 @@
+package io.astaire.operator;
+
+import io.astaire.controller.ControllerServer;
+import io.astaire.controller.MemoryTopologyStore;
+import io.astaire.controller.NodeRegistry;
+import io.astaire.controller.NodeSecret;
+import io.astaire.controller.Registry;
+import io.astaire.k8s.RenderOptions;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller with the Kubernetes API server as its store, for one namespace. Every replica
+ * watches the ServiceChains (an informer) and serves the chain they declare on the controller's
+ * HTTP API, so the nodes in the namespace watch it and report to it as they would to the SQLite
+ * controller; the API takes no configuration writes ({@code kubectl apply} is the interface).
+ * One replica at a time, the holder of a {@code Lease}, reconciles: it applies the objects each
+ * ServiceChain renders and writes its status. When the leader stops renewing the lease another
+ * replica takes it after {@link Settings#leaseDuration()} and reconciles everything once.
+ */
+public final class Operator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Operator.class);
+
+    /**
+     * How an operator replica runs.
+     *
+     * @param namespace the namespace whose ServiceChains it runs (and where its Lease lives)
+     * @param identity this replica's name in the Lease (the pod's name)
+     * @param leaseName the Lease the replicas compete for
+     * @param render the image and edge options every chain is rendered with
+     * @param resync how often every ServiceChain is reconciled even without an event
+     */
+    public record Settings(String namespace, String identity, String leaseName, Duration leaseDuration, Duration renewDeadline,
+                           Duration retryPeriod, Duration resync, RenderOptions render, String host, int port,
+                           NodeSecret nodeSecret, NodeRegistry.Limits limits) {
+        public static final String DEFAULT_LEASE = "astaire-operator";
+
+        public Settings {
+            Objects.requireNonNull(namespace, "namespace");
+            Objects.requireNonNull(identity, "identity");
+            if (renewDeadline.compareTo(leaseDuration) >= 0 || retryPeriod.compareTo(renewDeadline) >= 0) {
+                throw new IllegalArgumentException("leader election needs retry period < renew deadline < lease duration, was "
+                        + retryPeriod + " / " + renewDeadline + " / " + leaseDuration);
+            }
+        }
+
+        /** Kubernetes' own controllers' timing: 15 s lease, 10 s to renew, 2 s between tries. */
+        public static Settings of(String namespace, String identity, RenderOptions render, String host, int port, NodeSecret nodeSecret) {
+            return new Settings(namespace, identity, DEFAULT_LEASE, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2),
+                    Duration.ofMinutes(5), render, host, port, nodeSecret, NodeRegistry.Limits.DEFAULT);
+        }
+
+        public Settings withElectionTiming(Duration lease, Duration renew, Duration retry) {
+            return new Settings(namespace, identity, leaseName, lease, renew, retry, resync, render, host, port, nodeSecret, limits);
+        }
+    }
+
+    private final KubernetesClient client;
+    private final Settings settings;
+    private final Registry registry;
+    private final ServedTopology served;
+    private final ControllerServer server;
+    private final Reconciler reconciler;
+    private final WorkQueue queue;
+    private final AtomicBoolean leader = new AtomicBoolean();
+    private volatile boolean closing;
+    private volatile CompletableFuture<?> election;
+    private SharedIndexInformer<GenericKubernetesResource> chains;
+    private SharedIndexInformer<Deployment> deployments;
+
+    private Operator(KubernetesClient client, Settings settings) {
+        this.client = client;
+        this.settings = settings;
+        this.registry = new Registry(new MemoryTopologyStore("ServiceChains in namespace " + settings.namespace() + " (Kubernetes API)"));
+        this.served = new ServedTopology(registry, settings.render());
+        this.server = ControllerServer.startReadOnly(registry, settings.nodeSecret(), settings.limits(), settings.host(), settings.port(),
+                "in the operator mode the chain is a ServiceChain resource: change it with kubectl apply -f servicechain.yaml "
+                        + "(namespace " + settings.namespace() + "); astaire apply is for the SQLite controller");
+        this.reconciler = new Reconciler(client, settings.namespace(), settings.render(), served, this::cachedChains);
+        this.queue = new WorkQueue("astaire-reconcile", this::reconcileIfLeading, settings.retryPeriod());
+    }
+
+    /** Starts the HTTP API, the informers and the election; returns once the informers have synced. */
+    public static Operator start(KubernetesClient client, Settings settings) {
+        Operator op = new Operator(client, settings);
+        try {
+            op.startInformers();
+            op.elect();
+            return op;
+        } catch (RuntimeException e) {
+            op.close();
+            throw e;
+        }
+    }
+
+    private void startInformers() {
+        chains = client.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(settings.namespace())
+                .inform(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(GenericKubernetesResource r) {
+                        changed(r);
+                    }
+
+                    @Override
+                    public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource r) {
+                        changed(r);
+                    }
+
+                    @Override
+                    public void onDelete(GenericKubernetesResource r, boolean unknownFinalState) {
+                        changed(r);
+                    }
+                }, settings.resync().toMillis());
+        deployments = client.apps().deployments().inNamespace(settings.namespace()).withLabel(ChainObjects.CHAIN_LABEL)
+                .inform(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(Deployment d) {
+                        owned(d);
+                    }
+
+                    @Override
+                    public void onUpdate(Deployment old, Deployment d) {
+                        owned(d);
+                    }
+
+                    @Override
+                    public void onDelete(Deployment d, boolean unknownFinalState) {
+                        owned(d);
+                    }
+                }, 0);
+        served.refresh(cachedChains());
+        LOG.info("operator {}: watching ServiceChains in namespace {} ({} found)", settings.identity(), settings.namespace(),
+                cachedChains().size());
+    }
+
+    private void changed(GenericKubernetesResource r) {
+        served.refresh(cachedChains());
+        queue.add(r.getMetadata().getName());
+        // A change to the served chain may free or take the namespace for the others.
+        for (GenericKubernetesResource other : cachedChains()) {
+            if (!other.getMetadata().getName().equals(r.getMetadata().getName())) {
+                queue.add(other.getMetadata().getName());
+            }
+        }
+    }
+
+    private void owned(HasMetadata o) {
+        String chain = o.getMetadata().getLabels() == null ? null : o.getMetadata().getLabels().get(ChainObjects.CHAIN_LABEL);
+        if (chain != null) {
+            queue.add(chain);
+        }
+    }
+
+    private List<GenericKubernetesResource> cachedChains() {
+        return chains == null ? List.of() : chains.getStore().list();
+    }
+
+    private void reconcileIfLeading(String name) {
+        if (leader.get() && !closing) {
+            reconciler.reconcile(name);
+        }
+    }
+
+    // ---- leader election
+
+    private void elect() {
+        if (closing) {
+            return;
+        }
+        var config = new LeaderElectionConfigBuilder()
+                .withName("astaire-operator")
+                .withLock(new LeaseLock(settings.namespace(), settings.leaseName(), settings.identity()))
+                .withLeaseDuration(settings.leaseDuration())
+                .withRenewDeadline(settings.renewDeadline())
+                .withRetryPeriod(settings.retryPeriod())
+                .withReleaseOnCancel(true)
+                .withLeaderCallbacks(new LeaderCallbacks(this::startedLeading, this::stoppedLeading,
+                        who -> LOG.info("operator {}: the leader is {}", settings.identity(), who)))
+                .build();
+        CompletableFuture<?> running = client.leaderElector().withConfig(config).build().start();
+        election = running;
+        running.whenComplete((ok, failure) -> {
+            if (!closing) {
+                // Leadership lost (or the election failed): stand again, as a follower that serves reads meanwhile.
+                LOG.warn("operator {}: left the election{}; standing again", settings.identity(),
+                        failure == null ? "" : " (" + failure + ")");
+                CompletableFuture.delayedExecutor(settings.retryPeriod().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                        .execute(this::elect);
+            }
+        });
+    }
+
+    private void startedLeading() {
+        leader.set(true);
+        LOG.info("operator {}: leading; reconciling every ServiceChain in {}", settings.identity(), settings.namespace());
+        for (GenericKubernetesResource r : cachedChains()) {
+            queue.add(r.getMetadata().getName());
+        }
+        // Chains deleted while no one led still have objects: their names come from the objects' labels.
+        try {
+            reconciler.chainsWithObjects().forEach(queue::add);
+        } catch (RuntimeException e) {
+            LOG.warn("operator {}: cannot list the chains' Deployments yet: {}", settings.identity(), e.toString());
+        }
+    }
+
+    private void stoppedLeading() {
+        leader.set(false);
+        LOG.info("operator {}: no longer leading; serving reads only", settings.identity());
+    }
+
+    public boolean isLeader() {
+        return leader.get();
+    }
+
+    public ControllerServer server() {
+        return server;
+    }
+
+    public Registry registry() {
+        return registry;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Stops reconciling, releases the lease (another replica takes over at once), stops serving. */
+    @Override
+    public void close() {
+        closing = true;
+        CompletableFuture<?> e = election;
+        if (e != null) {
+            e.cancel(true);
+        }
+        leader.set(false);
+        queue.close();
+        if (chains != null) {
+            chains.close();
+        }
+        if (deployments != null) {
+            deployments.close();
+        }
+        server.close();
+    }
+}

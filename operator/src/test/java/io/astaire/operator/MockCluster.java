@@ -1,0 +1,124 @@
+package io.astaire.operator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * fabric8's mock API server in CRUD mode (it stores what it is sent, serves it back and streams
+ * watch events, with the status subresource of CRDs it was sent), plus the one request it does
+ * not know: a server-side apply ({@code PATCH application/apply-patch+yaml}). That is answered as
+ * the API server answers a single field manager's forced apply: create the object when it is
+ * absent, else merge the applied fields into it. Field ownership between managers is not
+ * modelled; the operator is the only manager of what it applies.
+ */
+final class MockCluster implements AutoCloseable {
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+    static {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
+    final AtomicInteger serverSideApplies = new AtomicInteger();
+    private final KubernetesMockServer server;
+
+    MockCluster() {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new ApplyingDispatcher(), false);
+        server.init();
+        try (var c = client()) {
+            c.apiextensions().v1().customResourceDefinitions().resource(ServiceChainCrd.definition()).create();
+        }
+    }
+
+    NamespacedKubernetesClient client() {
+        return server.createClient();
+    }
+
+    /** What the Deployment controller and the kubelets would do once the pods run: report every replica available. */
+    static void markAvailable(NamespacedKubernetesClient client, String namespace) {
+        for (Deployment d : client.apps().deployments().inNamespace(namespace).list().getItems()) {
+            int want = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+            if (d.getStatus() == null || d.getStatus().getAvailableReplicas() == null || d.getStatus().getAvailableReplicas() != want) {
+                d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+                        .withReplicas(want).withReadyReplicas(want).withAvailableReplicas(want).build());
+                client.apps().deployments().inNamespace(namespace).resource(d).updateStatus();
+            }
+        }
+    }
+
+    static GenericKubernetesResource chain(String yaml) {
+        return Serialization.unmarshal(yaml, GenericKubernetesResource.class);
+    }
+
+    @Override
+    public void close() {
+        server.destroy();
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final class ApplyingDispatcher extends KubernetesCrudDispatcher {
+        @Override
+        public MockResponse handlePatch(RecordedRequest request) {
+            String type = request.getHeader("Content-Type");
+            if (type == null || !type.startsWith("application/apply-patch+yaml")) {
+                return super.handlePatch(request);
+            }
+            serverSideApplies.incrementAndGet();
+            String path = request.getPath();
+            String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+            GenericKubernetesResource applied = Serialization.unmarshal(request.getUtf8Body(), GenericKubernetesResource.class);
+            String json = Serialization.asJson(applied);
+            if (findResource(getKey(bare)) == null) {
+                String collection = bare.substring(0, bare.lastIndexOf('/'));
+                return handleCreate(new RecordedRequest("HTTP/1.1", HttpMethod.POST, collection, headers("application/json"), body(json)));
+            }
+            // A JSON merge (RFC 7386: objects merged, lists replaced) of the applied fields, written back with PUT.
+            ObjectNode stored = (ObjectNode) read(findResource(getKey(bare)).getValue());
+            JsonNode merged = merge(stored, read(json));
+            return handleUpdate(new RecordedRequest("HTTP/1.1", HttpMethod.PUT, bare, headers("application/json"), body(merged.toString())));
+        }
+
+        private static JsonNode read(String json) {
+            try {
+                return JSON.readTree(json);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        private static JsonNode merge(JsonNode target, JsonNode patch) {
+            if (!(target instanceof ObjectNode t) || !(patch instanceof ObjectNode p)) {
+                return patch;
+            }
+            for (var e : p.properties()) {
+                t.set(e.getKey(), e.getValue().isNull() ? null : merge(t.get(e.getKey()), e.getValue()));
+            }
+            return t;
+        }
+
+        private static Headers headers(String contentType) {
+            return Headers.builder().add("Content-Type", contentType).build();
+        }
+
+        private static Buffer body(String json) {
+            return new Buffer(json.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}

@@ -1,0 +1,251 @@
+package io.astaire.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.astaire.controller.NodeSecret;
+import io.astaire.dataplane.config.ControllerTopologySource;
+import io.astaire.dataplane.config.TopologySource;
+import io.astaire.k8s.Names;
+import io.astaire.k8s.RenderOptions;
+import io.astaire.model.Topology;
+import io.astaire.model.TopologyCodec;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator against fabric8's mock API server in CRUD mode, watches included: a ServiceChain
+ * created, edited, deleted, invalid, and reconciled by an operator that restarted in between; and
+ * the controller API the nodes watch serving what the ServiceChain says.
+ */
+class OperatorTest {
+    private static final String NS = "sfc";
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final MockCluster cluster = new MockCluster();
+    private final NamespacedKubernetesClient kubectl = cluster.client();
+    private final NodeSecret nodeSecret = NodeSecret.random();
+    private Operator operator;
+
+    @AfterEach
+    void stop() {
+        if (operator != null) {
+            operator.close();
+        }
+        kubectl.close();
+        cluster.close();
+    }
+
+    private Operator start(String identity) {
+        Operator.Settings s = Operator.Settings.of(NS, identity, RenderOptions.defaults().withImage("astaire:test"), "127.0.0.1", 0, nodeSecret)
+                .withElectionTiming(Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(300));
+        return Operator.start(cluster.client(), s);
+    }
+
+    private GenericKubernetesResource apply(String yaml) {
+        return kubectl.resource(MockCluster.chain(yaml)).inNamespace(NS).createOr(c -> c.update());
+    }
+
+    private GenericKubernetesResource chain(String name) {
+        return kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName(name).get();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> condition(GenericKubernetesResource r, String type) {
+        Map<String, Object> status = r == null ? null : (Map<String, Object>) r.getAdditionalProperties().get("status");
+        return ChainStatus.condition(status, type);
+    }
+
+    private List<String> deployments() {
+        return kubectl.apps().deployments().inNamespace(NS).list().getItems().stream().map(d -> d.getMetadata().getName()).sorted().toList();
+    }
+
+    @Test
+    void aCreatedChainGetsItsDeploymentsAndServicesOwnedByItAndTurnsReady() {
+        operator = start("op-0");
+        await().atMost(WAIT).until(operator::isLeader);
+        GenericKubernetesResource created = apply(Chains.web(NS));
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments())
+                .containsExactly("acl", "astaire-egress", "astaire-ingress", "count"));
+        String uid = chain("web").getMetadata().getUid();
+        for (Class<? extends HasMetadata> kind : ChainObjects.KINDS) {
+            for (HasMetadata o : kubectl.resources(kind).inNamespace(NS).list().getItems()) {
+                assertThat(o.getMetadata().getOwnerReferences()).as(o.getKind() + "/" + o.getMetadata().getName()).singleElement()
+                        .satisfies(ref -> {
+                            assertThat(ref.getUid()).isEqualTo(uid);
+                            assertThat(ref.getKind()).isEqualTo("ServiceChain");
+                            assertThat(ref.getController()).isTrue();
+                        });
+                assertThat(o.getMetadata().getLabels()).containsEntry(ChainObjects.CHAIN_LABEL, "web");
+            }
+        }
+        assertThat(kubectl.services().inNamespace(NS).list().getItems()).extracting(s -> s.getMetadata().getName())
+                .containsExactlyInAnyOrder("acl", "count", "astaire-ingress", "astaire-egress");
+        assertThat(kubectl.services().inNamespace(NS).withName("acl").get().getSpec().getClusterIP()).isEqualTo("None");
+        Deployment count = kubectl.apps().deployments().inNamespace(NS).withName("count").get();
+        assertThat(count.getSpec().getReplicas()).isEqualTo(3);
+        // The nodes learn their chain from the operator's API (its Service is astaire-controller), not from a file.
+        assertThat(count.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs())
+                .containsSequence("--controller", "http://" + Names.CONTROLLER + ":" + Names.CONTROLLER_PORT);
+        assertThat(cluster.serverSideApplies.get()).isGreaterThanOrEqualTo(8);
+
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(condition(chain("web"), "Reconciled")).containsEntry("status", "True").containsEntry("reason", "Applied");
+            assertThat(condition(chain("web"), "Ready")).containsEntry("status", "False").containsEntry("reason", "Progressing");
+        });
+        MockCluster.markAvailable(kubectl, NS);
+        await().atMost(WAIT).untilAsserted(() -> {
+            GenericKubernetesResource r = chain("web");
+            assertThat(condition(r, "Ready")).containsEntry("status", "True").containsEntry("reason", "Available");
+            assertThat(((Map<?, ?>) r.getAdditionalProperties().get("status")).get("observedGeneration"))
+                    .isEqualTo(created.getMetadata().getGeneration().intValue());
+        });
+    }
+
+    @Test
+    void theControllerApiServesTheChainTheResourceDeclaresToARealNodeWatch() throws Exception {
+        operator = start("op-0");
+        apply(Chains.web(NS));
+        URI api = operator.server().localUri();
+        try (ControllerTopologySource node = new ControllerTopologySource(api, WAIT, Duration.ofSeconds(5))) {
+            await().atMost(WAIT).until(() -> node.current().topology().function("acl") != null);
+            Topology seen = node.current().topology();
+            assertThat(seen.function("acl").address().toString()).isEqualTo("acl." + NS + ".svc.cluster.local:4791");
+            assertThat(seen.function("count").replicas()).isEqualTo(3);
+            assertThat(seen.chain("web").spi()).isEqualTo(10);
+            assertThat(seen.chain("web").functions()).containsExactly("acl", "count");
+            assertThat(seen.egress().address().toString()).isEqualTo("astaire-egress." + NS + ".svc.cluster.local:4794");
+            assertThat(seen.orderedRules()).extracting(r -> r.name()).containsExactly("to-servers");
+
+            // An edit of the resource reaches the watching node as a new version.
+            AtomicReference<TopologySource.Versioned> pushed = new AtomicReference<>();
+            node.subscribe(pushed::set);
+            apply(Chains.webEdited(NS));
+            await().atMost(WAIT).untilAsserted(() -> {
+                assertThat(pushed.get()).isNotNull();
+                assertThat(pushed.get().topology().chain("web").functions()).containsExactly("acl", "nat");
+            });
+        }
+
+        HttpClient http = HttpClient.newHttpClient();
+        // A node reports with its own token, and describe (GET /nodes) shows it, as on one machine.
+        String report = "{\"role\":\"sf\",\"functions\":[\"acl\"],\"appliedVersion\":" + operator.registry().state().version() + "}";
+        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(api.resolve("/api/v1/nodes/acl-0/status"))
+                .header("Authorization", "Bearer " + nodeSecret.tokenFor("acl-0").substring("acl-0:".length()))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(report)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(200);
+        JsonNode nodes = TopologyCodec.jsonMapper().readTree(http.send(HttpRequest.newBuilder(api.resolve("/api/v1/nodes")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(nodes.findValuesAsText("name")).contains("acl-0");
+
+        // Configuration writes go to the API server, not here.
+        HttpResponse<String> write = http.send(HttpRequest.newBuilder(api.resolve("/api/v1/apply"))
+                .header("Authorization", "Bearer anything").POST(HttpRequest.BodyPublishers.ofString("functions: []")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(write.statusCode()).isEqualTo(405);
+        assertThat(write.body()).contains("kubectl apply");
+    }
+
+    @Test
+    void anEditChangesTheObjectsAndDeletingTheResourceDeletesThem() {
+        operator = start("op-0");
+        apply(Chains.web(NS));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("count"));
+
+        apply(Chains.webEdited(NS));
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(deployments()).containsExactly("acl", "astaire-egress", "astaire-ingress", "nat");
+            assertThat(kubectl.apps().deployments().inNamespace(NS).withName("acl").get().getSpec().getReplicas()).isEqualTo(2);
+            assertThat(kubectl.services().inNamespace(NS).withName("count").get()).isNull();
+            assertThat(condition(chain("web"), "Reconciled")).containsEntry("status", "True")
+                    .hasEntrySatisfying("message", m -> assertThat((String) m).contains("deleted"));
+        });
+        assertThat(operator.registry().state().topology().function("nat")).isNotNull();
+
+        kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName("web").delete();
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(deployments()).isEmpty();
+            assertThat(kubectl.services().inNamespace(NS).list().getItems()).isEmpty();
+            assertThat(kubectl.configMaps().inNamespace(NS).withLabel(ChainObjects.CHAIN_LABEL).list().getItems()).isEmpty();
+            assertThat(operator.registry().state().topology().functions()).isEmpty();
+        });
+    }
+
+    @Test
+    void anInvalidResourceNamesTheFieldInItsStatusAndNothingIsApplied() {
+        operator = start("op-0");
+        apply(Chains.web(NS).replace("functions: [acl, count]", "functions: [acl, counter]"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(condition(chain("web"), "Reconciled"))
+                .containsEntry("status", "False").containsEntry("reason", "InvalidSpec")
+                .hasEntrySatisfying("message", m -> assertThat((String) m)
+                        .contains("spec.chains[0].functions[1]").contains("'counter' is not a declared function")));
+        assertThat(condition(chain("web"), "Ready")).containsEntry("status", "False");
+        assertThat(deployments()).isEmpty();
+        assertThat(cluster.serverSideApplies.get()).isZero();
+
+        // A function config the function kind refuses is caught by the registry's check, before anything is applied.
+        apply(Chains.web(NS).replace("config: {default: allow}", "config: {default: maybe}"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(condition(chain("web"), "Reconciled"))
+                .containsEntry("reason", "InvalidSpec")
+                .hasEntrySatisfying("message", m -> assertThat((String) m).contains("spec.").contains("default")));
+        assertThat(deployments()).isEmpty();
+
+        apply(Chains.web(NS));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("acl", "count"));
+    }
+
+    @Test
+    void anOperatorStartedAgainConvergesWhatChangedWhileItWasDown() {
+        operator = start("op-0");
+        apply(Chains.web(NS));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(condition(chain("web"), "Reconciled")).containsEntry("status", "True"));
+        operator.close();
+        operator = null;
+
+        // While no operator runs: the chain is edited, someone deletes a Deployment, and a chain
+        // is deleted whose objects the garbage collector has not removed yet.
+        apply(Chains.webEdited(NS));
+        kubectl.apps().deployments().inNamespace(NS).withName("astaire-ingress").delete();
+        long generation = chain("web").getMetadata().getGeneration();
+
+        operator = start("op-1");
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(deployments()).containsExactly("acl", "astaire-egress", "astaire-ingress", "nat");
+            assertThat(((Map<?, ?>) chain("web").getAdditionalProperties().get("status")).get("observedGeneration"))
+                    .isEqualTo((int) generation);
+        });
+        assertThat(operator.registry().state().topology().chain("web").functions()).containsExactly("acl", "nat");
+
+        operator.close();
+        kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName("web").delete();
+        operator = start("op-2");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).isEmpty());
+    }
+
+    @Test
+    void aSecondChainInTheNamespaceIsRefusedAsAConflict() {
+        operator = start("op-0");
+        apply(Chains.web(NS));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("acl"));
+        apply(Chains.web(NS).replace("name: web, namespace", "name: other, namespace"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(condition(chain("other"), "Reconciled"))
+                .containsEntry("reason", "Conflict")
+                .hasEntrySatisfying("message", m -> assertThat((String) m).contains("already runs ServiceChain 'web'")));
+        assertThat(kubectl.apps().deployments().inNamespace(NS).withLabel(ChainObjects.CHAIN_LABEL, "other").list().getItems()).isEmpty();
+    }
+}
