@@ -30,6 +30,9 @@ public final class LabHttp {
             c.setConnectTimeout((int) timeout.toMillis());
             c.setReadTimeout((int) timeout.toMillis());
             c.setUseCaches(false);
+            // No keep-alive: the JDK pools connections by host and port, and every node's ops server is
+            // 127.0.0.1:9090 of its own namespace, so a pooled connection would answer for another node.
+            c.setRequestProperty("Connection", "close");
             try {
                 int status = c.getResponseCode();
                 try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
