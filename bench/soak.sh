@@ -65,7 +65,7 @@ for m in $(seq 1 "$MINUTES"); do
   taskset -c "$GEN_CPU" "$SFC_BENCH_BIN/sfcsink" -l "127.0.0.1:$SINK_PORT" -R "$run" -e "$per_minute" -m 75 -i 3000 > "$work/sink.json" &
   sink_pid=$!
   sleep 0.3
-  taskset -c "$GEN_CPU" "$SFC_BENCH_BIN/sfcgen" -d "127.0.0.1:$PORT" -R "$run" -n "$per_minute" -t 60 -r "$RATE" -s "$SIZE" > "$work/gen.json"
+  taskset -c "$GEN_CPU" "$SFC_BENCH_BIN/sfcgen" -d "127.0.0.1:$PORT" -R "$run" -n "$per_minute" -t 60 -r "$RATE" -s "$SIZE" --spi 1 --si 255 --ttl 63 > "$work/gen.json"
   wait "$sink_pid" || true
   sent="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$work/gen.json")"
   received="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["received"])' "$work/sink.json")"
