@@ -1,7 +1,9 @@
 package io.astaire.cli;
 
+import io.astaire.k8s.EdgeMode;
 import io.astaire.k8s.ManifestRenderer;
 import io.astaire.k8s.ManifestWriter;
+import io.astaire.k8s.Names;
 import io.astaire.k8s.RenderOptions;
 import io.astaire.model.ModelException;
 import io.astaire.model.Topology;
@@ -37,6 +39,7 @@ final class K8sCommand implements Runnable {
                     "Render the Kubernetes objects that run a chain: per function a Deployment and a headless Service "
                             + "(with a PodDisruptionBudget when scaled out), a NetworkPolicy for the functions, the ingress and egress, "
                             + "the controller, the chain ConfigMap and RBAC, every name prefixed with --instance.",
+                    "With --edges sidecar the ingress and egress are sidecars of the workloads' pods (astaire k8s inject) and only their Services are rendered.",
                     "The node-local dnsmasq cache is shared by every chain of a cluster: install it once with --dnsmasq-only.",
                     "Apply with: astaire k8s render -f chain.yaml --instance web --token-file web.token | kubectl apply -f -"})
     static final class Render implements Callable<Integer> {
@@ -96,6 +99,14 @@ final class K8sCommand implements Runnable {
         @Option(names = "--controller-storage", paramLabel = "SIZE", defaultValue = "1Gi", description = "Size of the controller's database volume (default: ${DEFAULT-VALUE}).")
         String controllerStorage;
 
+        @Option(names = "--edges", paramLabel = "MODE", defaultValue = "gateway",
+                description = {"Where the ingress and egress run (default: ${DEFAULT-VALUE}):",
+                        "gateway: two Deployments rendered here, which clients and servers route through;",
+                        "sidecar: none rendered; the edges' Services and the NetworkPolicy select the workload pods "
+                                + "'astaire k8s inject' gave sidecars (labels " + Names.MEMBER_LABEL + "=<instance>, "
+                                + Names.EDGE_LABEL + "=ingress|egress)."})
+        String edges;
+
         @Option(names = "--tun", paramLabel = "NAME", defaultValue = RenderOptions.DEFAULT_TUN, description = "TUN device of the ingress and egress pods (default: ${DEFAULT-VALUE}).")
         String tun;
 
@@ -140,7 +151,8 @@ final class K8sCommand implements Runnable {
         private RenderOptions options(String token) {
             return new RenderOptions(namespace, instance, image, !noDnsmasq,
                     dnsmasqNamespace != null ? dnsmasqNamespace : namespace, dnsmasqImage != null ? dnsmasqImage : image, clusterDns,
-                    !noController, nodesFromController, token, controllerStorage, tun, underlayMtu, !noNetworkPolicy);
+                    !noController, nodesFromController, token, controllerStorage, tun, underlayMtu, !noNetworkPolicy,
+                    EdgeMode.parse(edges));
         }
 
         private int renderDnsmasq(PrintWriter err) {

@@ -3,6 +3,7 @@ package io.astaire.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.PrintWriter;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -86,6 +88,27 @@ class K8sCommandTest {
         assertThat(r.err()).doesNotContain("--dnsmasq-only");
         Run noPolicy = run("k8s", "render", "-f", EXAMPLE.toString(), "--no-network-policy");
         assertThat(parse(noPolicy.out())).extracting(HasMetadata::getKind).doesNotContain("NetworkPolicy");
+    }
+
+    @Test
+    void sidecarEdgesRenderOnlyTheEdgesServicesSelectingTheInjectedPods() {
+        Run r = run("k8s", "render", "-f", EXAMPLE.toString(), "--instance", "web", "--edges", "sidecar");
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<HasMetadata> objects = parse(r.out());
+        assertThat(objects).filteredOn(Deployment.class::isInstance).extracting(o -> o.getMetadata().getName())
+                .doesNotContain("web-ingress", "web-egress").contains("web-controller");
+        assertThat(objects).filteredOn(o -> o instanceof Service s && s.getMetadata().getName().equals("web-egress"))
+                .singleElement().satisfies(o -> assertThat(((Service) o).getSpec().getSelector())
+                        .containsExactlyInAnyOrderEntriesOf(Map.of("astaire.io/member-of", "web", "astaire.io/edge", "egress")));
+        Run gateway = run("k8s", "render", "-f", EXAMPLE.toString(), "--instance", "web");
+        assertThat(parse(gateway.out())).filteredOn(Deployment.class::isInstance).extracting(o -> o.getMetadata().getName())
+                .contains("web-ingress", "web-egress");
+        Run bad = run("k8s", "render", "-f", EXAMPLE.toString(), "--edges", "mesh");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("--edges: 'mesh'");
+        Run mtu = run("k8s", "render", "-f", EXAMPLE.toString(), "--edges", "sidecar", "--underlay-mtu", "9000");
+        assertThat(mtu.exit()).isEqualTo(1);
+        assertThat(mtu.err()).contains("--underlay-mtu");
     }
 
     @Test

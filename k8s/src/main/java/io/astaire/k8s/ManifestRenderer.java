@@ -43,6 +43,8 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSetBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
@@ -64,7 +66,8 @@ import java.util.TreeSet;
  * Renders the Kubernetes objects that run one chain instance: for each function a Deployment (its
  * replicas from the chain spec, with a PodDisruptionBudget and a topology spread once there are
  * two) behind a headless Service; the ingress and the egress (the only pods with
- * {@code NET_ADMIN} and {@code /dev/net/tun}); optionally the controller (Deployment, Service,
+ * {@code NET_ADMIN} and {@code /dev/net/tun}) behind theirs, or, with sidecar edges
+ * ({@link EdgeMode#SIDECAR}), only the Services, selecting the pods {@code k8s inject} changed; optionally the controller (Deployment, Service,
  * PersistentVolumeClaim for its SQLite file, Secrets with its API token and the node secret);
  * the chain spec in a ConfigMap with every address rewritten to its Service
  * ({@link ClusterTopology}); a ServiceAccount whose Role grants nothing; a NetworkPolicy that lets
@@ -121,7 +124,7 @@ public final class ManifestRenderer {
         }
         for (FunctionSpec f : inCluster.functions()) {
             String name = names.function(f.name());
-            out.add(headlessService(name, "function", f.address().port()));
+            out.add(headlessService(name, "function", selector(name), f.address().port()));
             out.add(functionDeployment(f, name, token));
             if (f.replicas() > 1) {
                 out.add(disruptionBudget(name));
@@ -132,10 +135,14 @@ public final class ManifestRenderer {
         }
         int ingressPort = ClusterTopology.port(inCluster.ingress());
         int egressPort = ClusterTopology.port(inCluster.egress());
-        out.add(headlessService(names.ingress(), "ingress", ingressPort));
-        out.add(edgeDeployment(names.ingress(), "ingress", ingressPort, token));
-        out.add(headlessService(names.egress(), "egress", egressPort));
-        out.add(edgeDeployment(names.egress(), "egress", egressPort, token));
+        out.add(edgeService(names.ingress(), "ingress", ingressPort));
+        if (options.edges() == EdgeMode.GATEWAY) {
+            out.add(edgeDeployment(names.ingress(), "ingress", ingressPort, token));
+        }
+        out.add(edgeService(names.egress(), "egress", egressPort));
+        if (options.edges() == EdgeMode.GATEWAY) {
+            out.add(edgeDeployment(names.egress(), "egress", egressPort, token));
+        }
         return out;
     }
 
@@ -205,7 +212,8 @@ public final class ManifestRenderer {
 
     /**
      * Port {@code 4790} (each function's NSH port) of a function accepts only the chain's own pods
-     * (the instance's ingress, egress and functions, in this namespace); the ops port (metrics and
+     * (the instance's ingress, egress and functions, in this namespace, and with sidecar edges the
+     * pods that hold them); the ops port (metrics and
      * probes) stays open to scrapers. Without a CNI that enforces NetworkPolicies this object
      * changes nothing (docs/kubernetes.md).
      */
@@ -214,15 +222,24 @@ public final class ManifestRenderer {
         for (int port : new TreeSet<>(inCluster.functions().stream().map(f -> f.address().port()).toList())) {
             nsh.add(new NetworkPolicyPortBuilder().withProtocol("UDP").withPort(new IntOrString(port)).build());
         }
+        List<NetworkPolicyPeer> chainPods = new ArrayList<>();
+        chainPods.add(new NetworkPolicyPeerBuilder().withNewPodSelector()
+                .addToMatchLabels(LABEL_INSTANCE, options.instance()).addToMatchLabels(LABEL_PART_OF, PART_OF)
+                .addNewMatchExpression().withKey(LABEL_COMPONENT).withOperator("In").withValues("ingress", "egress", "function").endMatchExpression()
+                .endPodSelector().build());
+        if (options.edges() == EdgeMode.SIDECAR) {
+            // The workloads' pods that hold this instance's ingress or egress (labelled by k8s inject), in this namespace.
+            chainPods.add(new NetworkPolicyPeerBuilder().withNewPodSelector()
+                    .addToMatchLabels(MEMBER_LABEL, options.instance())
+                    .addNewMatchExpression().withKey(EDGE_LABEL).withOperator("In").withValues("ingress", "egress").endMatchExpression()
+                    .endPodSelector().build());
+        }
         return new NetworkPolicyBuilder().withMetadata(meta(names.networkPolicy(), "network-policy"))
                 .withNewSpec()
                 .withNewPodSelector().addToMatchLabels(LABEL_INSTANCE, options.instance()).addToMatchLabels(LABEL_COMPONENT, "function").endPodSelector()
                 .withPolicyTypes("Ingress")
                 .addNewIngress()
-                .addNewFrom().withNewPodSelector()
-                .addToMatchLabels(LABEL_INSTANCE, options.instance()).addToMatchLabels(LABEL_PART_OF, PART_OF)
-                .addNewMatchExpression().withKey(LABEL_COMPONENT).withOperator("In").withValues("ingress", "egress", "function").endMatchExpression()
-                .endPodSelector().endFrom()
+                .withFrom(chainPods)
                 .withPorts(nsh)
                 .endIngress()
                 .addNewIngress()
@@ -316,12 +333,29 @@ public final class ManifestRenderer {
 
     // ---- functions and edges
 
-    private HasMetadata headlessService(String name, String component, int udpPort) {
+    private HasMetadata headlessService(String name, String component, Map<String, String> selector, int udpPort) {
         return new ServiceBuilder().withMetadata(meta(name, component))
-                .withNewSpec().withClusterIP("None").withSelector(selector(name))
+                .withNewSpec().withClusterIP("None").withSelector(selector)
                 .addToPorts(new ServicePortBuilder().withName("nsh").withProtocol("UDP").withPort(udpPort)
                         .withNewTargetPort(udpPort).build())
                 .endSpec().build();
+    }
+
+    /**
+     * The name the chain gives the ingress or egress: it resolves to the gateway pod, or, with
+     * sidecar edges, to every pod {@code k8s inject} gave that edge in this instance (the last hop
+     * then goes to the pod the packet is addressed to).
+     */
+    private HasMetadata edgeService(String name, String role, int udpPort) {
+        Map<String, String> pods = options.edges() == EdgeMode.GATEWAY ? selector(name) : sidecarSelector(role);
+        return headlessService(name, role, pods, udpPort);
+    }
+
+    private Map<String, String> sidecarSelector(String role) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(MEMBER_LABEL, options.instance());
+        labels.put(EDGE_LABEL, role);
+        return labels;
     }
 
     private List<String> topologyArgs() {

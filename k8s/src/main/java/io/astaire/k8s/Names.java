@@ -28,6 +28,10 @@ public final class Names {
     public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
     public static final String PART_OF = "astaire";
     public static final String MANAGED_BY = "astaire-k8s-render";
+    /** On pods with a sidecar edge ({@code k8s inject}): the chain instance they take part in. */
+    public static final String MEMBER_LABEL = "astaire.io/member-of";
+    /** On pods with a sidecar edge: which one they hold, {@code ingress} or {@code egress}. */
+    public static final String EDGE_LABEL = "astaire.io/edge";
 
     public static final int METRICS_PORT = 9090;
     public static final int CONTROLLER_PORT = 8080;

@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  * @param underlayMtu the pod network's MTU, from which the edges derive the TUN MTU; {@code null}
  *     lets them read it from the pod's interface
  * @param networkPolicy whether a NetworkPolicy lets only the chain's own pods send NSH to its functions
+ * @param edges gateway: the ingress and egress Deployments are rendered; sidecar: they are not, and
+ *     the edges' Services and the NetworkPolicy select the pods {@code k8s inject} gave sidecars
  */
 public record RenderOptions(
         String namespace,
@@ -38,7 +40,8 @@ public record RenderOptions(
         String controllerStorage,
         String tunName,
         Integer underlayMtu,
-        boolean networkPolicy) {
+        boolean networkPolicy,
+        EdgeMode edges) {
 
     public static final String DEFAULT_NAMESPACE = "default";
     public static final String DEFAULT_INSTANCE = "astaire";
@@ -55,6 +58,7 @@ public record RenderOptions(
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(instance, "instance");
         Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(edges, "edges");
         require(DNS_LABEL.matcher(namespace).matches(), "--namespace", "'" + namespace + "' is not a valid namespace name");
         require(DNS_LABEL.matcher(dnsmasqNamespace).matches(), "--dnsmasq-namespace", "'" + dnsmasqNamespace + "' is not a valid namespace name");
         require(ChainObjectNames.DNS_1035.matcher(instance).matches(), "--instance",
@@ -65,7 +69,18 @@ public record RenderOptions(
         require(controllerToken == null || controllerToken.length() >= 16, "--controller-token", "must be at least 16 characters");
         require(underlayMtu == null || (underlayMtu >= 1280 && underlayMtu <= 9216), "--underlay-mtu", "must be within 1280-9216, was " + underlayMtu);
         require(validQuantity(controllerStorage), "--controller-storage", "'" + controllerStorage + "' is not a size such as 1Gi or 500Mi");
+        require(underlayMtu == null || edges == EdgeMode.GATEWAY, "--underlay-mtu",
+                "sets the MTU of the gateway edges, which --edges sidecar does not render (sidecars read it from their pod)");
         require(tunName.length() <= 15 && !tunName.isBlank(), "--tun", "'" + tunName + "' must be 1-15 characters (an interface name)");
+    }
+
+    /** As before sidecar edges: gateway edges. */
+    public RenderOptions(String namespace, String instance, String image, boolean dnsmasq, String dnsmasqNamespace,
+                         String dnsmasqImage, String clusterDns, boolean controller, boolean nodesFromController,
+                         String controllerToken, String controllerStorage, String tunName, Integer underlayMtu,
+                         boolean networkPolicy) {
+        this(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns, controller, nodesFromController,
+                controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, EdgeMode.GATEWAY);
     }
 
     /** As before NetworkPolicies: with one. */
@@ -78,51 +93,56 @@ public record RenderOptions(
 
     public static RenderOptions defaults() {
         return new RenderOptions(DEFAULT_NAMESPACE, DEFAULT_INSTANCE, DEFAULT_IMAGE, true, DEFAULT_NAMESPACE,
-                DEFAULT_DNSMASQ_IMAGE, DEFAULT_CLUSTER_DNS, true, false, null, "1Gi", DEFAULT_TUN, null, true);
+                DEFAULT_DNSMASQ_IMAGE, DEFAULT_CLUSTER_DNS, true, false, null, "1Gi", DEFAULT_TUN, null, true, EdgeMode.GATEWAY);
     }
 
     public RenderOptions withInstance(String name) {
         return new RenderOptions(namespace, name, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, edges);
     }
 
     public RenderOptions withNetworkPolicy(boolean on) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, on);
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, on, edges);
+    }
+
+    public RenderOptions withEdges(EdgeMode mode) {
+        return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, mode);
     }
 
     public RenderOptions withNamespace(String ns) {
         boolean followDnsmasq = dnsmasqNamespace.equals(namespace);
         return new RenderOptions(ns, instance, image, dnsmasq, followDnsmasq ? ns : dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, edges);
     }
 
     /** Another Astaire image; the dnsmasq DaemonSet follows it when it ran Astaire's image too. */
     public RenderOptions withImage(String img) {
         boolean followDnsmasq = dnsmasqImage.equals(image);
         return new RenderOptions(namespace, instance, img, dnsmasq, dnsmasqNamespace, followDnsmasq ? img : dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, edges);
     }
 
     public RenderOptions withDnsmasq(boolean on) {
         return new RenderOptions(namespace, instance, image, on, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+                controller, nodesFromController, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, edges);
     }
 
     public RenderOptions withController(boolean on) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                on, nodesFromController && on, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+                on, nodesFromController && on, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, edges);
     }
 
     /** Nodes watch the controller instead of reading the ConfigMap; turns the controller on. */
     public RenderOptions withNodesFromController(boolean on) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller || on, on, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy);
+                controller || on, on, controllerToken, controllerStorage, tunName, underlayMtu, networkPolicy, edges);
     }
 
     public RenderOptions withControllerToken(String token) {
         return new RenderOptions(namespace, instance, image, dnsmasq, dnsmasqNamespace, dnsmasqImage, clusterDns,
-                controller, nodesFromController, token, controllerStorage, tunName, underlayMtu, networkPolicy);
+                controller, nodesFromController, token, controllerStorage, tunName, underlayMtu, networkPolicy, edges);
     }
 
     private static boolean validQuantity(String size) {

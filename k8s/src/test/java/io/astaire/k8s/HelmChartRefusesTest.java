@@ -131,6 +131,16 @@ class HelmChartRefusesTest {
     }
 
     @Test
+    void anEdgeModeOtherThanGatewayOrSidecarAndAnMtuForSidecarsAreRefusedAsByRender() throws Exception {
+        assertThat(helmError("edges: mesh\n")).contains("edges").contains("gateway").contains("sidecar");
+        assertThatThrownBy(() -> EdgeMode.parse("mesh")).hasMessageContaining("--edges");
+        assertThat(helmError("edges: sidecar\nedge:\n  underlayMtu: 9000\n"))
+                .contains("edge.underlayMtu").contains("edges: sidecar does not render");
+        assertThatThrownBy(() -> new RenderOptions("sfc", "astaire", "astaire:1", true, "sfc", "astaire:1", RenderOptions.DEFAULT_CLUSTER_DNS,
+                true, false, null, "1Gi", "astaire0", 9000, true, EdgeMode.SIDECAR)).hasMessageContaining("--underlay-mtu");
+    }
+
+    @Test
     void replicasForAFunctionTheChainLacksIsRefused() throws Exception {
         String values = "replicas:\n  nat: 2\nchainYaml: |\n" + indent(chain(ACL, null));
         assertThat(helmError(values)).contains("replicas.nat").contains("not a function of the chain");

@@ -111,6 +111,16 @@ class HelmChartTest {
     }
 
     @Test
+    void sidecarEdgesAgreeWithTheRenderer() throws Exception {
+        List<HasMetadata> helm = template(values("edges: sidecar\n"));
+        List<HasMetadata> render = renderWithCache(RenderOptions.defaults().withNamespace("sfc").withImage("registry.example/astaire:1.2")
+                .withEdges(EdgeMode.SIDECAR));
+        assertThat(ManifestRendererTest.byKindAndName(helm)).doesNotContainKeys("Deployment/astaire-ingress", "Deployment/astaire-egress")
+                .containsKeys("Service/astaire-ingress", "Service/astaire-egress");
+        assertSameObjects(helm, render);
+    }
+
+    @Test
     void replicasPerFunctionAndTheTokenComeFromValues() throws Exception {
         List<HasMetadata> helm = templateWithToken(values("replicas:\n  acl: 5\ncontroller:\n  token: an-operator-chosen-token\n"
                 + "dnsmasq:\n  namespace: kube-system\n  clusterDns: 10.43.0.10\n"), null);

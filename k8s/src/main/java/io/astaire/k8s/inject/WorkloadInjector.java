@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.astaire.k8s.Names;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.ArrayList;
@@ -31,9 +32,9 @@ public final class WorkloadInjector {
     public static final String ROLE_ANNOTATION = "astaire.io/sidecar";
     public static final String CHAIN_ANNOTATION = "astaire.io/chain";
     /** Marks pods that take part in a chain (instance as value), for NetworkPolicies that admit them. */
-    public static final String MEMBER_LABEL = "astaire.io/member-of";
+    public static final String MEMBER_LABEL = Names.MEMBER_LABEL;
     /** Which edge the pod holds ({@code ingress} or {@code egress}), for the headless Service that addresses the sidecars. */
-    public static final String EDGE_LABEL = "astaire.io/edge";
+    public static final String EDGE_LABEL = Names.EDGE_LABEL;
 
     private static final Pattern DOCUMENT_START = Pattern.compile("(?m)^---[ \\t]*(#.*)?$\\n?");
     private static final ObjectMapper YAML = new YAMLMapper();

@@ -5,8 +5,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.astaire.dataplane.oam.OamEcho;
+import io.astaire.k8s.EdgeMode;
 import io.astaire.k8s.LabelSelectors;
 import io.astaire.k8s.ManifestRenderer;
+import io.astaire.k8s.Names;
 import io.astaire.k8s.RenderOptions;
 import io.astaire.model.TopologyCodec;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -44,7 +46,8 @@ import org.junit.jupiter.api.Timeout;
  * echoes: from the chain's ingress pod it answers, from the ingress of another chain in the same
  * namespace (who could otherwise enter the chain after its ACL) nothing arrives, and the nftables
  * counters say which rule saw which packet. Before the policy is applied both get answers, so the
- * drop is the policy's doing.
+ * drop is the policy's doing. With sidecar edges the same holds for a workload pod labelled as
+ * {@code k8s inject} labels it, against another chain's sidecar.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class NetworkPolicyEnforcementTest {
@@ -198,6 +201,20 @@ class NetworkPolicyEnforcementTest {
                 .render(TopologyCodec.read(EXAMPLE));
         List<HasMetadata> mail = new ManifestRenderer(RenderOptions.defaults().withNamespace(NAMESPACE).withInstance("mail"))
                 .render(TopologyCodec.read(EXAMPLE));
+        onlyTheChainPodReachesTheFunction(web, podLabels(web, "web-ingress"), podLabels(mail, "mail-ingress"));
+    }
+
+    /** With --edges sidecar the workload pods that hold the chain's ingress (labelled by k8s inject) are the chain's. */
+    @Test
+    void withSidecarEdgesTheInjectedPodsOfTheChainReachAFunctionsNshPort() throws Exception {
+        List<HasMetadata> web = new ManifestRenderer(RenderOptions.defaults().withNamespace(NAMESPACE).withInstance("web")
+                .withEdges(EdgeMode.SIDECAR)).render(TopologyCodec.read(EXAMPLE));
+        onlyTheChainPodReachesTheFunction(web, Map.of("app", "shop", Names.MEMBER_LABEL, "web", Names.EDGE_LABEL, "ingress"),
+                Map.of("app", "post", Names.MEMBER_LABEL, "mail", Names.EDGE_LABEL, "ingress"));
+    }
+
+    private void onlyTheChainPodReachesTheFunction(List<HasMetadata> web, Map<String, String> chainPodLabels,
+                                                   Map<String, String> intruderLabels) throws Exception {
         NetworkPolicy policy = web.stream().filter(NetworkPolicy.class::isInstance).map(NetworkPolicy.class::cast).findFirst().orElseThrow();
         Deployment acl = web.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
                 .filter(d -> d.getMetadata().getName().equals("web-acl")).findFirst().orElseThrow();
@@ -205,8 +222,8 @@ class NetworkPolicyEnforcementTest {
         int nshPort = Integer.parseInt(args.get(args.indexOf("--listen") + 1).split(":")[1]);
 
         Pod fn = pod("fn", 2, podLabels(web, "web-acl"));
-        Pod ingress = pod("in", 3, podLabels(web, "web-ingress"));
-        Pod intruder = pod("out", 4, podLabels(mail, "mail-ingress"));
+        Pod ingress = pod("in", 3, chainPodLabels);
+        Pod intruder = pod("out", 4, intruderLabels);
         Files.writeString(work.resolve("echo.py"), ECHO);
 
         // The function node with the rendered arguments, its topology file where the pod mounts it.
