@@ -90,7 +90,7 @@ public final class Operator implements AutoCloseable {
         this.server = ControllerServer.startReadOnly(registry, settings.nodeSecret(), settings.limits(), settings.host(), settings.port(),
                 "in the operator mode the chain is a ServiceChain resource: change it with kubectl apply -f servicechain.yaml "
                         + "(namespace " + settings.namespace() + "); astaire apply is for the SQLite controller");
-        this.reconciler = new Reconciler(client, settings.namespace(), settings.render(), served, this::cachedChains);
+        this.reconciler = new Reconciler(client, settings.namespace(), settings.render(), served, settings.nodeSecret(), this::cachedChains);
         this.queue = new WorkQueue("astaire-reconcile", this::reconcileIfLeading, settings.retryPeriod());
     }
 

@@ -68,7 +68,10 @@ public final class OperatorManifests {
                 rule(ServiceChainCrd.GROUP, List.of(ServiceChainCrd.PLURAL), List.of("get", "list", "watch")),
                 rule(ServiceChainCrd.GROUP, List.of(ServiceChainCrd.PLURAL + "/status"), List.of("get", "update", "patch")),
                 rule("apps", List.of("deployments"), write),
-                rule("", List.of("services", "configmaps", "serviceaccounts"), write),
+                // secrets: each chain's <chain>-node-token, a copy of the operator's node secret for its nodes.
+                rule("", List.of("services", "configmaps", "serviceaccounts", "secrets"), write),
+                rule("policy", List.of("poddisruptionbudgets"), write),
+                rule("networking.k8s.io", List.of("networkpolicies"), write),
                 rule("coordination.k8s.io", List.of("leases"), List.of("get", "create", "update")));
     }
 
@@ -119,7 +122,8 @@ public final class OperatorManifests {
         return new EnvVarBuilder().withName(name).withNewValueFrom().withNewFieldRef("v1", path).endValueFrom().build();
     }
 
-    private static Map<String, String> selector() {
+    /** The operator's pods: what its Service and each chain's {@code <chain>-controller} Service select. */
+    static Map<String, String> selector() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(Names.LABEL_NAME, Names.CONTROLLER);
         m.put(Names.LABEL_COMPONENT, COMPONENT);

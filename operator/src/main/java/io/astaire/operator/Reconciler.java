@@ -1,6 +1,7 @@
 package io.astaire.operator;
 
 import io.astaire.controller.ApiException;
+import io.astaire.controller.NodeSecret;
 import io.astaire.k8s.RenderOptions;
 import io.astaire.model.ChainSpec;
 import io.astaire.model.ModelException;
@@ -36,14 +37,16 @@ final class Reconciler {
     private final String namespace;
     private final RenderOptions options;
     private final ServedTopology served;
+    private final NodeSecret nodeSecret;
     private final Supplier<List<GenericKubernetesResource>> cached;
 
-    Reconciler(KubernetesClient client, String namespace, RenderOptions options, ServedTopology served,
+    Reconciler(KubernetesClient client, String namespace, RenderOptions options, ServedTopology served, NodeSecret nodeSecret,
                Supplier<List<GenericKubernetesResource>> cached) {
         this.client = client;
         this.namespace = namespace;
         this.options = options;
         this.served = served;
+        this.nodeSecret = nodeSecret;
         this.cached = cached;
     }
 
@@ -71,13 +74,15 @@ final class Reconciler {
         Optional<GenericKubernetesResource> servedOne = ServedTopology.served(cachedOrListed());
         if (servedOne.isPresent() && !servedOne.get().getMetadata().getUid().equals(r.getMetadata().getUid())) {
             String other = servedOne.get().getMetadata().getName();
+            // The objects no longer collide (each is named <chain>-...), but the operator's API serves the
+            // nodes of its namespace one topology, and it is the other chain's.
             refused(r, generation, "Conflict", "namespace " + namespace + " already runs ServiceChain '" + other
-                    + "' (one chain per namespace: the objects it renders have fixed names); delete one or use another namespace");
+                    + "' (one chain per namespace: the operator serves its nodes one topology); delete one or use another namespace");
             return;
         }
         ChainObjects desired;
         try {
-            desired = ChainObjects.of(r, options);
+            desired = ChainObjects.of(r, options).withControllerAccess(r, nodeSecret);
             served.check(desired.served());
         } catch (ModelException | IllegalArgumentException e) {
             refused(r, generation, "InvalidSpec", e.getMessage());

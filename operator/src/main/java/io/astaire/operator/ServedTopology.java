@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the controller's registry, which the HTTP API serves to the nodes, equal to what the
  * ServiceChains say. Every replica runs it (all of them serve reads); it writes nothing to the
- * API server. One namespace serves one chain at a time: the rendered objects have fixed names
- * ({@code astaire-ingress}, ...), so the oldest ServiceChain is served and the reconciler marks
- * the others as conflicting. An invalid spec leaves the last valid topology served: running
+ * API server. One namespace serves one chain at a time: the registry holds one topology and the
+ * nodes' requests do not say which chain they are of, so the oldest ServiceChain is served and
+ * the reconciler marks the others as conflicting (their objects, named {@code <chain>-...}, would
+ * not collide). An invalid spec leaves the last valid topology served: running
  * nodes keep their chain while the status says what to fix.
  */
 public final class ServedTopology {

@@ -66,7 +66,7 @@ class LeaderElectionTest {
         assertThat(holder()).isEqualTo(leader.settings().identity());
 
         kubectl.resource(MockCluster.chain(Chains.web(NS))).inNamespace(NS).create();
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(deployments()).contains("acl", "count"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(deployments()).contains("web-acl", "web-count"));
         // Both replicas serve the chain: a node may reach either through the controller's Service.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(a.registry().state().topology().chain("web")).isNotNull();
@@ -81,14 +81,14 @@ class LeaderElectionTest {
 
         // Until the Lease expires no one reconciles the edit: the follower serves reads only.
         await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(2))
-                .until(() -> follower.isLeader() || (deployments().contains("count") && !deployments().contains("nat")));
+                .until(() -> follower.isLeader() || (deployments().contains("web-count") && !deployments().contains("web-nat")));
         await().atMost(Duration.ofSeconds(60)).until(follower::isLeader);
         Duration takeover = Duration.ofNanos(System.nanoTime() - killedAt);
         assertThat(holder()).isEqualTo(follower.settings().identity());
         // It waited for the Lease to expire: the dead leader never released it.
         assertThat(takeover).isGreaterThanOrEqualTo(LEASE.minusMillis(500));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            assertThat(deployments()).containsExactly("acl", "astaire-egress", "astaire-ingress", "nat");
+            assertThat(deployments()).containsExactly("web-acl", "web-egress", "web-ingress", "web-nat");
             assertThat(follower.registry().state().topology().chain("web").functions()).containsExactly("acl", "nat");
             Map<String, Object> reconciled = ChainStatus.condition(
                     (Map<String, Object>) kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName("web").get()

@@ -19,7 +19,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -80,7 +82,7 @@ class OperatorTest {
         GenericKubernetesResource created = apply(Chains.web(NS));
 
         await().atMost(WAIT).untilAsserted(() -> assertThat(deployments())
-                .containsExactly("acl", "astaire-egress", "astaire-ingress", "count"));
+                .containsExactly("web-acl", "web-count", "web-egress", "web-ingress"));
         String uid = chain("web").getMetadata().getUid();
         for (Class<? extends HasMetadata> kind : ChainObjects.KINDS) {
             for (HasMetadata o : kubectl.resources(kind).inNamespace(NS).list().getItems()) {
@@ -94,13 +96,23 @@ class OperatorTest {
             }
         }
         assertThat(kubectl.services().inNamespace(NS).list().getItems()).extracting(s -> s.getMetadata().getName())
-                .containsExactlyInAnyOrder("acl", "count", "astaire-ingress", "astaire-egress");
-        assertThat(kubectl.services().inNamespace(NS).withName("acl").get().getSpec().getClusterIP()).isEqualTo("None");
-        Deployment count = kubectl.apps().deployments().inNamespace(NS).withName("count").get();
+                .containsExactlyInAnyOrder("web-acl", "web-count", "web-ingress", "web-egress", "web-controller");
+        assertThat(kubectl.services().inNamespace(NS).withName("web-acl").get().getSpec().getClusterIP()).isEqualTo("None");
+        Deployment count = kubectl.apps().deployments().inNamespace(NS).withName("web-count").get();
         assertThat(count.getSpec().getReplicas()).isEqualTo(3);
-        // The nodes learn their chain from the operator's API (its Service is astaire-controller), not from a file.
+        assertThat(kubectl.policy().v1().podDisruptionBudget().inNamespace(NS).withName("web-count").get()).as("count runs 3 replicas")
+                .isNotNull();
+        assertThat(kubectl.network().v1().networkPolicies().inNamespace(NS).withName("web-functions").get()).isNotNull();
+        // The nodes learn their chain from the operator's API, not from a file: web-controller is a
+        // Service onto the operator's pods, and web-node-token holds the operator's node secret.
         assertThat(count.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs())
-                .containsSequence("--controller", "http://" + Names.CONTROLLER + ":" + Names.CONTROLLER_PORT);
+                .containsSequence("--controller", "http://web-controller:" + Names.CONTROLLER_PORT);
+        assertThat(kubectl.services().inNamespace(NS).withName("web-controller").get().getSpec().getSelector())
+                .isEqualTo(OperatorManifests.selector());
+        assertThat(count.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
+                .anySatisfy(e -> assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("web-node-token"));
+        String copied = kubectl.secrets().inNamespace(NS).withName("web-node-token").get().getData().get(Names.TOKEN_KEY);
+        assertThat(new String(Base64.getDecoder().decode(copied), StandardCharsets.UTF_8)).isEqualTo(nodeSecret.value());
         assertThat(cluster.serverSideApplies.get()).isGreaterThanOrEqualTo(8);
 
         await().atMost(WAIT).untilAsserted(() -> {
@@ -124,11 +136,11 @@ class OperatorTest {
         try (ControllerTopologySource node = new ControllerTopologySource(api, WAIT, Duration.ofSeconds(5))) {
             await().atMost(WAIT).until(() -> node.current().topology().function("acl") != null);
             Topology seen = node.current().topology();
-            assertThat(seen.function("acl").address().toString()).isEqualTo("acl." + NS + ".svc.cluster.local:4791");
+            assertThat(seen.function("acl").address().toString()).isEqualTo("web-acl." + NS + ".svc.cluster.local:4791");
             assertThat(seen.function("count").replicas()).isEqualTo(3);
             assertThat(seen.chain("web").spi()).isEqualTo(10);
             assertThat(seen.chain("web").functions()).containsExactly("acl", "count");
-            assertThat(seen.egress().address().toString()).isEqualTo("astaire-egress." + NS + ".svc.cluster.local:4794");
+            assertThat(seen.egress().address().toString()).isEqualTo("web-egress." + NS + ".svc.cluster.local:4794");
             assertThat(seen.orderedRules()).extracting(r -> r.name()).containsExactly("to-servers");
 
             // An edit of the resource reaches the watching node as a new version.
@@ -165,13 +177,16 @@ class OperatorTest {
     void anEditChangesTheObjectsAndDeletingTheResourceDeletesThem() {
         operator = start("op-0");
         apply(Chains.web(NS));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("count"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("web-count"));
 
         apply(Chains.webEdited(NS));
         await().atMost(WAIT).untilAsserted(() -> {
-            assertThat(deployments()).containsExactly("acl", "astaire-egress", "astaire-ingress", "nat");
-            assertThat(kubectl.apps().deployments().inNamespace(NS).withName("acl").get().getSpec().getReplicas()).isEqualTo(2);
-            assertThat(kubectl.services().inNamespace(NS).withName("count").get()).isNull();
+            assertThat(deployments()).containsExactly("web-acl", "web-egress", "web-ingress", "web-nat");
+            assertThat(kubectl.apps().deployments().inNamespace(NS).withName("web-acl").get().getSpec().getReplicas()).isEqualTo(2);
+            assertThat(kubectl.services().inNamespace(NS).withName("web-count").get()).isNull();
+            assertThat(kubectl.policy().v1().podDisruptionBudget().inNamespace(NS).withName("web-count").get()).isNull();
+            // acl now runs two replicas: it gets a disruption budget.
+            assertThat(kubectl.policy().v1().podDisruptionBudget().inNamespace(NS).withName("web-acl").get()).isNotNull();
             assertThat(condition(chain("web"), "Reconciled")).containsEntry("status", "True")
                     .hasEntrySatisfying("message", m -> assertThat((String) m).contains("deleted"));
         });
@@ -181,7 +196,10 @@ class OperatorTest {
         await().atMost(WAIT).untilAsserted(() -> {
             assertThat(deployments()).isEmpty();
             assertThat(kubectl.services().inNamespace(NS).list().getItems()).isEmpty();
-            assertThat(kubectl.configMaps().inNamespace(NS).withLabel(ChainObjects.CHAIN_LABEL).list().getItems()).isEmpty();
+            for (Class<? extends HasMetadata> kind : ChainObjects.KINDS) {
+                assertThat(kubectl.resources(kind).inNamespace(NS).withLabel(ChainObjects.CHAIN_LABEL).list().getItems())
+                        .as(kind.getSimpleName()).isEmpty();
+            }
             assertThat(operator.registry().state().topology().functions()).isEmpty();
         });
     }
@@ -206,7 +224,7 @@ class OperatorTest {
         assertThat(deployments()).isEmpty();
 
         apply(Chains.web(NS));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("acl", "count"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("web-acl", "web-count"));
     }
 
     @Test
@@ -220,12 +238,12 @@ class OperatorTest {
         // While no operator runs: the chain is edited, someone deletes a Deployment, and a chain
         // is deleted whose objects the garbage collector has not removed yet.
         apply(Chains.webEdited(NS));
-        kubectl.apps().deployments().inNamespace(NS).withName("astaire-ingress").delete();
+        kubectl.apps().deployments().inNamespace(NS).withName("web-ingress").delete();
         long generation = chain("web").getMetadata().getGeneration();
 
         operator = start("op-1");
         await().atMost(WAIT).untilAsserted(() -> {
-            assertThat(deployments()).containsExactly("acl", "astaire-egress", "astaire-ingress", "nat");
+            assertThat(deployments()).containsExactly("web-acl", "web-egress", "web-ingress", "web-nat");
             assertThat(((Map<?, ?>) chain("web").getAdditionalProperties().get("status")).get("observedGeneration"))
                     .isEqualTo((int) generation);
         });
@@ -241,7 +259,7 @@ class OperatorTest {
     void aSecondChainInTheNamespaceIsRefusedAsAConflict() {
         operator = start("op-0");
         apply(Chains.web(NS));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("acl"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("web-acl"));
         apply(Chains.web(NS).replace("name: web, namespace", "name: other, namespace"));
         await().atMost(WAIT).untilAsserted(() -> assertThat(condition(chain("other"), "Reconciled"))
                 .containsEntry("reason", "Conflict")

@@ -12,8 +12,10 @@ import io.astaire.model.RuleSpec;
 import io.astaire.model.Topology;
 import io.astaire.model.TopologyCodec;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionVersion;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
@@ -62,6 +64,21 @@ class ServiceChainCrdTest {
                 Files.writeString(f.getKey(), f.getValue());
             }
             assertThat(f.getKey()).as(f.getKey() + " (regenerate: -Dastaire.regenerate=true)").hasContent(f.getValue());
+        }
+    }
+
+    @Test
+    void theRoleLetsTheOperatorApplyWatchAndPruneEveryKindAChainRenders() {
+        List<PolicyRule> rules = OperatorManifests.rules();
+        for (Class<? extends HasMetadata> kind : ChainObjects.KINDS) {
+            String group = HasMetadata.getGroup(kind);
+            String plural = HasMetadata.getPlural(kind);
+            assertThat(rules).as(group + "/" + plural).anySatisfy(rule -> {
+                assertThat(rule.getApiGroups()).contains(group);
+                assertThat(rule.getResources()).contains(plural);
+                // apply is a patch that may create; prune lists by label and deletes
+                assertThat(rule.getVerbs()).contains("get", "list", "create", "patch", "delete");
+            });
         }
     }
 
