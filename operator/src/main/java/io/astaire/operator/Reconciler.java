@@ -71,7 +71,7 @@ final class Reconciler {
             return;
         }
         long generation = r.getMetadata().getGeneration() == null ? 0 : r.getMetadata().getGeneration();
-        Optional<GenericKubernetesResource> servedOne = ServedTopology.served(cachedOrListed());
+        Optional<GenericKubernetesResource> servedOne = served.served(cachedOrListed());
         if (servedOne.isPresent() && !servedOne.get().getMetadata().getUid().equals(r.getMetadata().getUid())) {
             String other = servedOne.get().getMetadata().getName();
             // The objects no longer collide (each is named <chain>-...), but the operator's API serves the

@@ -40,9 +40,15 @@ public final class ServedTopology {
         this.options = options;
     }
 
-    /** The resource a namespace serves among {@code resources}: the oldest. */
-    public static Optional<GenericKubernetesResource> served(List<GenericKubernetesResource> resources) {
-        return resources.stream().filter(r -> r.getMetadata().getDeletionTimestamp() == null).min(SERVING_ORDER);
+    /**
+     * The resource a namespace serves among {@code resources}: the one served now while it exists
+     * (creation times have a resolution of one second, so a chain created in the same second as the
+     * served one must not take its nodes by the name tie-break), else the oldest.
+     */
+    public synchronized Optional<GenericKubernetesResource> served(List<GenericKubernetesResource> resources) {
+        List<GenericKubernetesResource> live = resources.stream().filter(r -> r.getMetadata().getDeletionTimestamp() == null).toList();
+        Optional<GenericKubernetesResource> current = live.stream().filter(r -> r.getMetadata().getUid().equals(servedUid)).findFirst();
+        return current.isPresent() ? current : live.stream().min(SERVING_ORDER);
     }
 
     /** Brings the registry to {@code resources}' served chain (none: an empty topology). */
