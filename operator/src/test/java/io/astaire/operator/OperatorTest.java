@@ -57,8 +57,20 @@ class OperatorTest {
         return Operator.start(cluster.client(), s);
     }
 
+    /**
+     * What {@code kubectl apply} does for the user: create or update, again on a 409 (the operator's
+     * status write may land between the read of the resource version and the update).
+     */
     private GenericKubernetesResource apply(String yaml) {
-        return kubectl.resource(MockCluster.chain(yaml)).inNamespace(NS).createOr(c -> c.update());
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return kubectl.resource(MockCluster.chain(yaml)).inNamespace(NS).createOr(c -> c.update());
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private GenericKubernetesResource chain(String name) {
