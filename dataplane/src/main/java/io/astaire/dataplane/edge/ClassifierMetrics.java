@@ -21,6 +21,7 @@ import java.util.Map;
  *
  * <pre>
  * astaire_classifier_lookups_total{worker, result=hit|miss}  packets the flow cache answered, or looked up in the rules (a new flow)
+ * astaire_classifier_cache_bypassed{worker}                 1 while a flood of new flows has the worker bypass its flow cache
  * astaire_classifier_chain_hits_total{chain}                 packets classified to each chain (its rules; unmatched traffic for the default)
  * astaire_classifier_rule_hits_total{rule, chain}            packets each rule classified: the first {@link #RULE_SERIES} rules in priority order
  * astaire_classifier_unmatched_total                         packets no rule matched (to the default chain, or dropped)
@@ -60,6 +61,9 @@ final class ClassifierMetrics {
             FunctionCounter.builder("astaire.classifier.lookups", w, x -> x.classifier().misses())
                     .description("packets classified: answered by the worker's flow cache (hit) or looked up in the rules (miss: a new flow, or one the cache evicted)")
                     .tags(worker.and("result", "miss")).register(registry);
+            Gauge.builder("astaire.classifier.cache.bypassed", w, x -> x.classifier().bypassingCache() ? 1 : 0)
+                    .description("1 while a flood of new flows makes the worker's flow cache cost more than it saves: the worker looks packets up in the rules directly, one in 64 still through the cache")
+                    .tags(worker).register(registry);
         }
         FunctionCounter.builder("astaire.classifier.unmatched", this, m -> m.counts == null ? 0 : m.counts.snapshot().unmatched())
                 .description("packets no classifier rule matched: sent on the default chain, or dropped (dropped{reason=no_match})")

@@ -167,6 +167,44 @@ class ClassifierTest {
     }
 
     @Test
+    void aFloodOfNewFlowsBypassesTheCacheAndSteadyFlowsBringItBack() {
+        RuleTable table = RuleTable.of(List.of(rule("ten", 10, "10.0.0.0/8")), List.of(1), 100);
+        Classifier c = new Classifier(4096);
+        FlowKey k = new FlowKey();
+        int port = 0;
+        for (int i = 0; i < 4 * Classifier.WINDOW; i++, port++) { // a new 5-tuple every packet
+            assertThat(c.classify(table, k.ipv4(v4("1.1.1.1"), v4("10.0.0.1") + (port >>> 16), 6, port & 0xFFFF, 80))).isEqualTo(1);
+        }
+        assertThat(c.bypassingCache()).as("after whole windows of misses").isTrue();
+        long hitsBefore = c.hits();
+        long missesBefore = c.misses();
+        for (int i = 0; i < Classifier.WINDOW; i++, port++) {
+            c.classify(table, k.ipv4(v4("1.1.1.1"), v4("10.0.0.1") + (port >>> 16), 6, port & 0xFFFF, 80));
+        }
+        assertThat(c.misses() - missesBefore).as("every flood packet is still looked up in the rules").isEqualTo(Classifier.WINDOW);
+        assertThat(c.hits()).isEqualTo(hitsBefore);
+
+        // 64 steady flows: the sampled packets cache them, the sampled hit rate rises, the cache comes back
+        int windows = 0;
+        while (c.bypassingCache() && windows++ < 8) {
+            for (int i = 0; i < Classifier.WINDOW; i++) {
+                assertThat(c.classify(table, k.ipv4(v4("1.1.1.1"), v4("11.0.0.1"), 17, 5000 + (i & 63), 53))).isEqualTo(100);
+            }
+        }
+        assertThat(c.bypassingCache()).as("steady flows for %d windows", windows).isFalse();
+        long steadyMisses = c.misses();
+        for (int i = 0; i < Classifier.WINDOW; i++) {
+            c.classify(table, k.ipv4(v4("1.1.1.1"), v4("11.0.0.1"), 17, 5000 + (i & 63), 53));
+        }
+        assertThat(c.misses() - steadyMisses).as("a steady flow misses at most once (the first packet the sampling did not cache)").isLessThanOrEqualTo(64);
+        long steadyHits = c.hits();
+        for (int i = 0; i < Classifier.WINDOW; i++) {
+            c.classify(table, k.ipv4(v4("1.1.1.1"), v4("11.0.0.1"), 17, 5000 + (i & 63), 53));
+        }
+        assertThat(c.hits() - steadyHits).as("then every steady packet is answered by the cache").isEqualTo(Classifier.WINDOW);
+    }
+
+    @Test
     void cacheStaysWithinItsCapacity() {
         FlowCache cache = new FlowCache(64);
         assertThat(cache.capacity()).isEqualTo(64);
