@@ -309,6 +309,11 @@ public final class ControllerServer implements AutoCloseable {
         }
         // Take the future before re-reading: a write (or a readiness change) in between completes it.
         CompletableFuture<Long> next = registry.watch().next();
+        if (closing) {
+            // close() set closing and then published: a future taken after that publication would
+            // park this watcher past the server's stop (seen: a node's watch hung for its whole poll)
+            return CompletableFuture.completedFuture(null);
+        }
         RegistryState now = registry.state();
         if (c.holds(now.version(), readiness.readyVersion())) {
             return CompletableFuture.completedFuture(now);

@@ -118,6 +118,49 @@ class WatchTest {
         }
     }
 
+    /**
+     * Watchers that are parked, or arrive, while the controller closes are all answered (or
+     * refused) at once, none left parked for its poll: close() sets a flag and then wakes the
+     * parked ones, and a watcher that took its wake-up future after that wake-up must see the flag.
+     */
+    @Test
+    void closingTheControllerLeavesNoWatcherParked() throws Exception {
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        for (int round = 0; round < 5; round++) {
+            RunningController controller = new RunningController(dir.resolve("close-" + round + ".db"));
+            URI watch = controller.uri().resolve("/api/v1/topology?after=0&timeout=60s");
+            java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.ExecutorService watchers = java.util.concurrent.Executors.newFixedThreadPool(8);
+            List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                done.add(watchers.submit(() -> {
+                    int polls = 0;
+                    while (true) { // poll until the controller is gone; each answer before that is a 304 at once
+                        try {
+                            client.send(java.net.http.HttpRequest.newBuilder(watch).timeout(Duration.ofSeconds(90)).build(),
+                                    java.net.http.HttpResponse.BodyHandlers.discarding());
+                            polls++;
+                            if (!closed.get()) {
+                                Thread.sleep(1);
+                            }
+                        } catch (java.io.IOException gone) {
+                            return polls;
+                        }
+                    }
+                }));
+            }
+            Thread.sleep(300); // every watcher parked in a 60-s poll
+            long closing = System.nanoTime();
+            controller.stop();
+            closed.set(true);
+            for (var d : done) {
+                d.get(20, TimeUnit.SECONDS); // a watcher left parked would wait its whole 60-s poll
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("round %d", round).isLessThan(Duration.ofSeconds(20));
+            watchers.shutdownNow();
+        }
+    }
+
     @Test
     void aControllerThatIsNotThereFailsCurrentWithAMessage() {
         try (ControllerTopologySource source = new ControllerTopologySource(URI.create("http://127.0.0.1:1"), Duration.ofMillis(500), Duration.ofSeconds(1))) {
