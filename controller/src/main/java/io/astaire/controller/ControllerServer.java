@@ -304,14 +304,12 @@ public final class ControllerServer implements AutoCloseable {
 
     /** Completes with the state once {@code c} holds, or null at the deadline; parks no thread. */
     private CompletableFuture<RegistryState> awaitChange(WatchCondition c, long deadlineNanos) {
-        if (closing) {
-            return CompletableFuture.completedFuture(null);
-        }
         // Take the future before re-reading: a write (or a readiness change) in between completes it.
         CompletableFuture<Long> next = registry.watch().next();
         if (closing) {
-            // close() set closing and then published: a future taken after that publication would
-            // park this watcher past the server's stop (seen: a node's watch hung for its whole poll)
+            // Checked after taking the future: close() sets closing, then publishes, so a future
+            // taken after that publication would park this watcher past the server's stop (seen:
+            // a node's watch hung for its whole poll when the check came first).
             return CompletableFuture.completedFuture(null);
         }
         RegistryState now = registry.state();

@@ -6,13 +6,21 @@ import static org.awaitility.Awaitility.await;
 import io.astaire.dataplane.config.ControllerTopologySource;
 import io.astaire.dataplane.config.NodeStatusReporter;
 import io.astaire.dataplane.config.TopologySource.Versioned;
+import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -125,39 +133,40 @@ class WatchTest {
      */
     @Test
     void closingTheControllerLeavesNoWatcherParked() throws Exception {
-        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-        for (int round = 0; round < 5; round++) {
-            RunningController controller = new RunningController(dir.resolve("close-" + round + ".db"));
-            URI watch = controller.uri().resolve("/api/v1/topology?after=0&timeout=60s");
-            java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-            java.util.concurrent.ExecutorService watchers = java.util.concurrent.Executors.newFixedThreadPool(8);
-            List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
-            for (int w = 0; w < 8; w++) {
-                done.add(watchers.submit(() -> {
-                    int polls = 0;
-                    while (true) { // poll until the controller is gone; each answer before that is a 304 at once
-                        try {
-                            client.send(java.net.http.HttpRequest.newBuilder(watch).timeout(Duration.ofSeconds(90)).build(),
-                                    java.net.http.HttpResponse.BodyHandlers.discarding());
-                            polls++;
-                            if (!closed.get()) {
-                                Thread.sleep(1);
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            for (int round = 0; round < 5; round++) {
+                RunningController controller = new RunningController(dir.resolve("close-" + round + ".db"));
+                HttpRequest watch = HttpRequest.newBuilder(controller.uri().resolve("/api/v1/topology?after=0&timeout=60s"))
+                        .timeout(Duration.ofSeconds(90)).build();
+                ExecutorService watchers = Executors.newFixedThreadPool(8);
+                try {
+                    List<Future<Integer>> done = new ArrayList<>();
+                    for (int w = 0; w < 8; w++) {
+                        done.add(watchers.submit(() -> {
+                            // The first poll parks (the version stays 0); close answers it, and every
+                            // poll after that is answered at once, until the port refuses.
+                            int polls = 0;
+                            while (true) {
+                                try {
+                                    client.send(watch, HttpResponse.BodyHandlers.discarding());
+                                    polls++;
+                                } catch (IOException gone) {
+                                    return polls;
+                                }
                             }
-                        } catch (java.io.IOException gone) {
-                            return polls;
-                        }
+                        }));
                     }
-                }));
+                    Thread.sleep(300); // the watchers parked in their 60-s polls
+                    long closing = System.nanoTime();
+                    controller.stop();
+                    for (Future<Integer> d : done) {
+                        d.get(20, TimeUnit.SECONDS); // a watcher left parked would wait its whole 60-s poll
+                    }
+                    assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("round %d", round).isLessThan(Duration.ofSeconds(20));
+                } finally {
+                    watchers.shutdownNow();
+                }
             }
-            Thread.sleep(300); // every watcher parked in a 60-s poll
-            long closing = System.nanoTime();
-            controller.stop();
-            closed.set(true);
-            for (var d : done) {
-                d.get(20, TimeUnit.SECONDS); // a watcher left parked would wait its whole 60-s poll
-            }
-            assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("round %d", round).isLessThan(Duration.ofSeconds(20));
-            watchers.shutdownNow();
         }
     }
 

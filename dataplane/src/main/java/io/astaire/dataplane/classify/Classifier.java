@@ -112,10 +112,7 @@ public final class Classifier {
 
     /** Decides from the window's lookups whether the next window uses the cache for every packet. */
     private void endWindow() {
-        boolean flood = windowHits * WORTH_IT < windowLookups;
-        if (flood != bypassing) {
-            bypassing = flood;
-        }
+        bypassing = windowHits * WORTH_IT < windowLookups;
         windowPackets = 0;
         windowLookups = 0;
         windowHits = 0;

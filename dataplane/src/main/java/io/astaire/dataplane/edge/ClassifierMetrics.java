@@ -62,7 +62,7 @@ final class ClassifierMetrics {
                     .description("packets classified: answered by the worker's flow cache (hit) or looked up in the rules (miss: a new flow, or one the cache evicted)")
                     .tags(worker.and("result", "miss")).register(registry);
             Gauge.builder("astaire.classifier.cache.bypassed", w, x -> x.classifier().bypassingCache() ? 1 : 0)
-                    .description("1 while a flood of new flows makes the worker's flow cache cost more than it saves: the worker looks packets up in the rules directly, one in 64 still through the cache")
+                    .description("1 while a flood of new flows makes the worker's flow cache cost more than it saves: the worker looks packets up in the rules directly, a sample of them still through the cache")
                     .tags(worker).register(registry);
         }
         FunctionCounter.builder("astaire.classifier.unmatched", this, m -> m.counts == null ? 0 : m.counts.snapshot().unmatched())
