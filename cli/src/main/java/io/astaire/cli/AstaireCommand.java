@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
                 GetCommand.class,
                 DeleteCommand.class,
                 DescribeCommand.class,
+                TraceCommand.class,
                 TrainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AstaireCommand implements Runnable {

@@ -250,6 +250,7 @@ final class SfCommand implements Callable<Integer> {
         if (listen != null) {
             b.listen(parseSocket("--listen", listen));
         }
+        b.name(name); // trace reports show it; without --name they show the node's functions and address
         if (workers != null) {
             if (workers < 1 || workers > 256) {
                 throw new UsageError("--workers must be within 1-256, was " + workers);

@@ -214,6 +214,8 @@ public final class ControllerServer implements AutoCloseable {
 
         r.get(API + "/function-kinds", ctx -> ctx.json(Map.of("validated", registry.validatedKinds())));
 
+        r.post(API + "/chains/{chain}/trace", new TraceEndpoint(registry)::handle);
+
         r.post(API + "/nodes/{name}/status", this::nodeStatus);
         r.get(API + "/nodes", ctx -> ctx.json(nodes.all()));
         r.get(API + "/nodes/{name}", ctx -> {

@@ -42,6 +42,7 @@ public final class PacketContext {
     private int si;
     private boolean md1;
     private int reservedWord;
+    private String explanation;
 
     /**
      * Points the context at a new packet (node side). Wraps the NSH and inner views and fills
@@ -58,6 +59,7 @@ public final class PacketContext {
      * @throws IllegalArgumentException when the offsets and lengths do not fit the buffer's limit
      */
     public void reset(ByteBuffer buffer, int nshOffset, int innerOffset, int innerLength, int innerCapacity) {
+        explanation = null;
         if (innerOffset < 0 || innerLength < 0 || innerCapacity < innerLength || innerOffset + innerCapacity > buffer.limit()) {
             throw new IllegalArgumentException("inner packet " + innerOffset + "+" + innerLength + " (capacity "
                     + innerCapacity + ") does not fit the buffer's limit " + buffer.limit());
@@ -187,5 +189,20 @@ public final class PacketContext {
     /** The service index of the function being called (255 at a path's first function, one less after each). */
     public int si() {
         return si;
+    }
+
+    /**
+     * Says why the function decided what it did, e.g. {@code "rule no-telnet"}: shown to an
+     * operator who traces a probe through the chain ({@code astaire trace}), ignored otherwise.
+     * Pass a string the function already holds (a rule's name): this runs for every packet and
+     * must not allocate. Cleared for each packet.
+     */
+    public void explain(String why) {
+        explanation = why;
+    }
+
+    /** What the last function that called {@link #explain} said about this packet, or null. */
+    public String explanation() {
+        return explanation;
     }
 }

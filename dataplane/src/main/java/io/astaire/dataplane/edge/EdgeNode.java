@@ -5,6 +5,7 @@ import io.astaire.dataplane.agent.IdleStrategy;
 import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.classify.ClassifierTooLargeException;
 import io.astaire.dataplane.classify.RuleHitLedger;
+import io.astaire.dataplane.oam.TraceReporter;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.DrainTimer;
@@ -84,6 +85,7 @@ public final class EdgeNode implements AutoCloseable {
     private int tunMtu;
     private String underlayDevice;
     private InetSocketAddress localAddress;
+    private volatile String traceAddress;
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -165,6 +167,7 @@ public final class EdgeNode implements AutoCloseable {
             transports.add(rx);
             if (i == 0) {
                 localAddress = rx.localAddress();
+                traceAddress = TraceReporter.addressOf(localAddress); // here, not per report: it may ask for the host's name
                 if (listen.getPort() == 0) {
                     listen = localAddress; // the other workers share the port the first one got
                 }
@@ -191,7 +194,8 @@ public final class EdgeNode implements AutoCloseable {
                     (destination, errno) -> resolver.markUnreachable(destination));
             EdgeWorkerCounts inCounts = stats.newWorker();
             NetworkToTunWorker in = new NetworkToTunWorker(role + "-net-" + i, transports.get(i), writeIo, vnetHeader,
-                    new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, inCounts);
+                    new PacketBatch(config.batchSize(), MAX_DATAGRAM, 0), this::tables, inCounts,
+                    new EdgeTrace(config.role(), new TraceReporter(role, null, () -> traceAddress)));
             tunWorkers.add(out);
             netWorkers.add(in);
             runners.add(new AgentRunner(out, out::idle, n -> outCounts.add(EdgeWorkerCounts.INTERNAL_ERRORS, n)));
@@ -365,6 +369,11 @@ public final class EdgeNode implements AutoCloseable {
     }
 
     /** OAM echo requests the edge answered ({@code answered}) or refused, over its network workers. */
+    /** The trace reporters of the network workers (for /metrics). */
+    public List<TraceReporter> traceReporters() {
+        return netWorkers.stream().map(w -> w.trace().reporter()).toList();
+    }
+
     public long echoes(boolean answered) {
         long n = 0;
         for (NetworkToTunWorker w : netWorkers) {

@@ -39,6 +39,7 @@ final class NetworkToTunWorker implements Agent {
     private final GpeNshPacket packet = new GpeNshPacket();
     private final InnerPacket inner = new InnerPacket();
     private final EchoResponder echo = new EchoResponder();
+    private final EdgeTrace trace;
     /** Null on a device without a virtio_net_hdr: each inner packet is written on its own. */
     private final TcpCoalescer coalescer;
     private final NativeAddresses groupAddresses;
@@ -52,8 +53,9 @@ final class NetworkToTunWorker implements Agent {
      * @param vnetHeader the device expects a virtio_net_hdr in front of every packet written
      */
     NetworkToTunWorker(String name, DatagramTransport transport, TunIo tun, boolean vnetHeader, PacketBatch batch,
-                       Supplier<EdgeTables> tables, EdgeWorkerCounts counters) {
+                       Supplier<EdgeTables> tables, EdgeWorkerCounts counters, EdgeTrace trace) {
         this.name = name;
+        this.trace = trace;
         this.transport = transport;
         this.tun = tun;
         this.batch = batch;
@@ -132,7 +134,10 @@ final class NetworkToTunWorker implements Agent {
         }
         ByteBuffer buf = batch.buffer(slot);
         if (OamEcho.isOam(buf, batch.offset(slot), batch.length(slot))) {
-            echo.answer(transport, buf, batch.offset(slot), batch.length(slot)); // the rare path: an NSH OAM echo
+            // The rare path: a trace probe (never delivered to the TUN device) or an NSH OAM echo.
+            if (!trace.handle(t, transport, buf, batch.offset(slot), batch.length(slot))) {
+                echo.answer(transport, buf, batch.offset(slot), batch.length(slot));
+            }
             return false;
         }
         WireError error = packet.wrap(buf, batch.offset(slot), batch.length(slot));
@@ -201,6 +206,11 @@ final class NetworkToTunWorker implements Agent {
         counters.delivered(slotSpi[coalescer.tag(item)], segments, length - VirtioNetHeader.LENGTH);
         counters.add(EdgeWorkerCounts.TUN_WRITE_GSO, 1);
         counters.add(EdgeWorkerCounts.TUN_COALESCED_SEGMENTS, segments);
+    }
+
+    /** This worker's trace probe handling (its counts are on /metrics). */
+    EdgeTrace trace() {
+        return trace;
     }
 
     /** This worker's OAM echo responder (its counts are on /metrics). */

@@ -8,6 +8,7 @@ import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.counters.StripedCounters;
 import io.astaire.dataplane.forward.ForwardingTable;
 import io.astaire.dataplane.function.FunctionRegistry;
+import io.astaire.dataplane.oam.TraceReporter;
 import io.astaire.dataplane.ops.RuntimeMeters;
 import io.astaire.dataplane.resolve.DnsNameLookup;
 import io.astaire.dataplane.resolve.NodeNameLookups;
@@ -78,6 +79,7 @@ public final class SfNode implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean closed;
     private InetSocketAddress localAddress;
+    private volatile String traceAddress;
     private OpsServer ops;
     private Thread shutdownHook;
 
@@ -199,11 +201,13 @@ public final class SfNode implements AutoCloseable {
             DatagramTransport t = DatagramTransports.open(config.transport, options);
             if (i == 0) {
                 localAddress = t.localAddress();
+                traceAddress = TraceReporter.addressOf(localAddress); // here, not per report: it may ask for the host's name
                 bind = new InetSocketAddress(listen.getAddress(), localAddress.getPort()); // port 0 → the real one
             }
             CounterStripe stripe = counters.stripe(i);
             Worker w = new Worker(i, t, conductor::state, stripe, latency,
-                    new PacketBatch(config.batchSize, config.maxDatagram, headroom), resolver);
+                    new PacketBatch(config.batchSize, config.maxDatagram, headroom), resolver,
+                    new TraceReporter("sf", config.name, () -> traceAddress));
             workers.add(w);
             // A receive that throws is a turn that failed: counted, logged rate-limited, paused.
             runners.add(new AgentRunner(w, IdleStrategy.NONE, n -> stripe.add(NodeCounts.INTERNAL_ERRORS, n)));
@@ -219,6 +223,8 @@ public final class SfNode implements AutoCloseable {
                     .description("NSH OAM echo requests this node answered, or refused (malformed, a reply, over the rate cap)")
                     .tag("outcome", outcome).register(meters);
         }
+        TraceReporter.bindMeters(meters, io.micrometer.core.instrument.Tags.empty(),
+                () -> workers.stream().map(Worker::tracer).toList());
         io.micrometer.core.instrument.Gauge.builder("astaire.sends.failing", sends, SendHealth::failing)
                 .description("1 while every send to the next hops fails (the node is then not ready), else 0").register(meters);
         metrics.offload(() -> workers.stream().anyMatch(w -> w.transport().gsoInUse()),
@@ -499,6 +505,7 @@ public final class SfNode implements AutoCloseable {
         private TopologySource topology;
         private boolean closeTopology = true;
         private List<String> functionNames = List.of();
+        private String name;
         private List<String> kinds = List.of();
         private final Map<String, Map<String, Object>> kindConfigs = new HashMap<>();
         private HopAddress next;
@@ -513,6 +520,12 @@ public final class SfNode implements AutoCloseable {
          */
         public Builder listen(InetSocketAddress address) {
             this.listen = address;
+            return this;
+        }
+
+        /** The node's name, as trace reports show it (default: none; reports then name its functions and address). */
+        public Builder name(String nodeName) {
+            this.name = nodeName;
             return this;
         }
 

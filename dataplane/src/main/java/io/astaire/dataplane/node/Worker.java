@@ -6,6 +6,9 @@ import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.Route;
 import io.astaire.dataplane.oam.EchoResponder;
 import io.astaire.dataplane.oam.OamEcho;
+import io.astaire.dataplane.oam.OamTrace;
+import io.astaire.dataplane.oam.TraceHop;
+import io.astaire.dataplane.oam.TraceReporter;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ReplicaSet;
 import io.astaire.dataplane.sys.Libc;
@@ -19,6 +22,8 @@ import io.astaire.wire.NshHeader;
 import io.astaire.wire.VxlanGpeHeader;
 import io.astaire.wire.WireError;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +56,14 @@ final class Worker implements Agent {
     private final GpeNshPacket packet = new GpeNshPacket();
     private final PacketContext context = new PacketContext();
     private final EchoResponder echo = new EchoResponder();
+    private final TraceReporter tracer;
+    /** The slot of the batch that holds an admitted trace probe, -1 when none (at most one: see {@link #admitProbe}). */
+    private int probeSlot = -1;
+    private boolean probeForwarded;
+    // Why the last packet was dropped and by which function: read only to report a probe.
+    private String dropLabel;
+    private LocalFunction droppedBy;
+    private boolean functionsRan;
     private final DatagramTransport.UnreachableListener unreachable;
     /**
      * The version of the state this worker is processing a batch with, {@link #IDLE} between
@@ -60,8 +73,9 @@ final class Worker implements Agent {
     private long internalErrorsLogged;
 
     Worker(int index, DatagramTransport transport, Supplier<NodeState> state, CounterStripe counters,
-           LatencyHistogram latency, PacketBatch batch, HopResolver resolver) {
+           LatencyHistogram latency, PacketBatch batch, HopResolver resolver, TraceReporter tracer) {
         this.index = index;
+        this.tracer = tracer;
         this.transport = transport;
         this.state = state;
         this.counters = counters;
@@ -114,6 +128,9 @@ final class Worker implements Agent {
                 counters.add(NodeCounts.reason(DropReason.INTERNAL_ERROR), 1);
                 logInternalError(e);
             }
+            if (probeSlot == i) {
+                probeForwarded = send;
+            }
             if (send) {
                 toSend++;
             } else {
@@ -127,6 +144,15 @@ final class Worker implements Agent {
             }
             latency.record(index, System.nanoTime() - start, sent);
         }
+        if (probeSlot >= 0) {
+            try {
+                reportProbe(s, probeSlot, probeForwarded); // after the send: the report's cost is not the next hop's latency
+            } catch (RuntimeException e) {
+                probeSlot = -1;
+                tracer.refuse();
+                logInternalError(e);
+            }
+        }
     }
 
     /** Processes slot {@code i} in place; true when it is to be sent (destination set). */
@@ -137,32 +163,29 @@ final class Worker implements Agent {
         int length = batch.length(i);
         counters.add(NodeCounts.DATAGRAMS, 1);
         counters.add(NodeCounts.BYTES, length);
+        functionsRan = false;
         if (batch.truncated(i)) {
             counters.add(NodeCounts.TRUNCATED, 1);
             return false;
         }
-        if (OamEcho.isOam(buf, offset, length)) {
-            echo.answer(transport, buf, offset, length); // the rare path: an NSH OAM echo (docs/node.md)
-            return false;
+        if (OamEcho.isOam(buf, offset, length) && !admitProbe(i, buf, offset, length)) {
+            return false; // an echo (answered), or a probe refused
         }
         WireError error = packet.wrap(buf, offset, length);
         if (error != WireError.OK) {
-            counters.add(NodeCounts.malformed(error), 1);
-            return false;
+            return malformed(error);
         }
         NshHeader nsh = packet.nsh();
         int ttl = nsh.ttl();
         if (ttl <= 1) {
-            counters.add(NodeCounts.reason(DropReason.TTL_EXPIRED), 1);
-            return false;
+            return drop(DropReason.TTL_EXPIRED);
         }
         int si = nsh.si();
         int generation = nsh.pathGeneration(); // read before the functions: they own context words 0-2 only
         Route<LocalFunction> route = s.table.route(nsh.spi(), si, generation);
         LocalFunction[] functions = route == null ? null : route.functions();
         if (functions == null || functions.length == 0 || si < functions.length) {
-            counters.add(NodeCounts.reason(DropReason.UNKNOWN_PATH), 1);
-            return false;
+            return drop(DropReason.UNKNOWN_PATH);
         }
         PathStats stats = route.pathIndex() >= 0 ? s.pathStats[route.pathIndex()] : s.staticStats;
         CounterStripe path = stats.counters.stripe(w);
@@ -174,17 +197,17 @@ final class Worker implements Agent {
         context.reset(buf, offset + VxlanGpeHeader.LENGTH, innerOffset, packet.innerLength(), innerCapacity);
         WireError innerError = context.innerError();
         if (innerError != WireError.OK) {
-            counters.add(NodeCounts.malformed(innerError), 1);
-            return false;
+            return malformed(innerError);
         }
+        functionsRan = true;
         for (LocalFunction f : functions) {
             Verdict verdict = f.function().process(context);
             CounterStripe fc = f.counters.stripe(w);
             fc.add(LocalFunction.PROCESSED, 1);
             if (verdict != Verdict.FORWARD) {
                 fc.add(LocalFunction.DROPPED, 1);
-                counters.add(NodeCounts.reason(DropReason.FUNCTION_VERDICT), 1);
-                return false;
+                droppedBy = f;
+                return drop(DropReason.FUNCTION_VERDICT);
             }
             context.functionForwarded(); // SI - 1; undoes what the function wrote into SPI, SI, TTL, MD1 word 3
         }
@@ -196,8 +219,7 @@ final class Worker implements Agent {
             next = replicas.needsFlowHash() ? replicas.select(flowHash) : replicas.first();
         }
         if (next == null) {
-            counters.add(NodeCounts.reason(DropReason.NO_NEXT_HOP), 1);
-            return false;
+            return drop(DropReason.NO_NEXT_HOP);
         }
         nsh.ttl(ttl - 1);
         nsh.pathGeneration(route.generation() != 0 ? route.generation() : generation);
@@ -206,6 +228,68 @@ final class Worker implements Agent {
         path.add(PathStats.PACKETS_OUT, 1);
         path.add(PathStats.BYTES_OUT, newLength);
         return true;
+    }
+
+    private boolean drop(DropReason reason) {
+        counters.add(NodeCounts.reason(reason), 1);
+        dropLabel = reason.label();
+        return false;
+    }
+
+    private boolean malformed(WireError error) {
+        counters.add(NodeCounts.malformed(error), 1);
+        dropLabel = error.label();
+        return false;
+    }
+
+    /**
+     * The rare path of a datagram with the NSH O bit: an echo is answered (false); a trace probe is
+     * admitted (true: it goes through the functions like any packet, and {@link #reportProbe} says
+     * what became of it) or refused over the rate (false, counted by the tracer). One probe per
+     * batch: a second one in the same batch is refused, which the rate cap makes rare.
+     */
+    private boolean admitProbe(int slot, ByteBuffer buf, int offset, int length) {
+        if (!OamTrace.isProbe(packet, buf, offset, length)) {
+            echo.answer(transport, buf, offset, length); // an NSH OAM echo (docs/node.md)
+            return false;
+        }
+        if (probeSlot >= 0) {
+            tracer.refuse();
+            return false;
+        }
+        if (!tracer.admit(buf, offset + VxlanGpeHeader.LENGTH)) {
+            return false;
+        }
+        probeSlot = slot;
+        dropLabel = null;
+        droppedBy = null;
+        return true;
+    }
+
+    /** Tells the trace's collector what this node did with the probe in {@code slot}. */
+    private void reportProbe(NodeState s, int slot, boolean forwarded) {
+        probeSlot = -1;
+        ByteBuffer buf = batch.buffer(slot);
+        int nsh = batch.offset(slot) + VxlanGpeHeader.LENGTH;
+        int spi = buf.getInt(nsh + 4) >>> 8;
+        Route<LocalFunction> route = s.table.route(spi, tracer.siIn(), 0);
+        List<String> names = new ArrayList<>();
+        if (route != null && route.functions() != null) {
+            for (LocalFunction f : route.functions()) {
+                names.add(f.name());
+            }
+        }
+        String detail = functionsRan ? context.explanation() : null;
+        if (forwarded) {
+            int siOut = buf.get(nsh + 7) & 0xFF;
+            int ttlOut = (buf.getShort(nsh) >> 6) & 0x3F;
+            tracer.report(transport, names, spi, tracer.siIn(), siOut, tracer.ttlIn(), ttlOut, TraceHop.FORWARDED,
+                    null, null, detail, batch.destination(slot));
+        } else {
+            tracer.report(transport, names, spi, tracer.siIn(), null, tracer.ttlIn(), null, TraceHop.DROPPED,
+                    dropLabel == null ? DropReason.INTERNAL_ERROR.label() : dropLabel,
+                    droppedBy == null ? null : droppedBy.name(), detail, null);
+        }
     }
 
     private void logInternalError(RuntimeException t) {
@@ -225,6 +309,11 @@ final class Worker implements Agent {
 
     int index() {
         return index;
+    }
+
+    /** This worker's part in tracing (its counts are on /metrics). */
+    TraceReporter tracer() {
+        return tracer;
     }
 
     /** The OAM echo responder of this worker (its answered and refused counts are on /metrics). */

@@ -82,7 +82,7 @@ class NetworkToTunWorkerTest {
                         TransportOptions.defaults(new InetSocketAddress("127.0.0.1", 0)));
                 try {
                     NetworkToTunWorker worker = new NetworkToTunWorker("egress-net-0", rx, io, true, new PacketBatch(32, 65535, 0), () -> tables,
-                            stats.newWorker());
+                            stats.newWorker(), new EdgeTrace(EdgeRole.EGRESS, new io.astaire.dataplane.oam.TraceReporter("egress", null, () -> "test")));
                     List<DatagramPacket> batch = datagrams(rx.localAddress());
 
                     deliver(sender, batch, worker, SEGMENTS + 1);

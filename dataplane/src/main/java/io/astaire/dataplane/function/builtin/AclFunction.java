@@ -49,6 +49,8 @@ public final class AclFunction implements ServiceFunction {
 
     private Rule[] rules = new Rule[0];
     private Verdict defaultVerdict = Verdict.FORWARD;
+    /** What a trace shows for a packet no rule matched ({@link PacketContext#explain}). */
+    private String defaultExplanation = "default allow";
     private final LongAdder defaultHits = new LongAdder();
     private MeterSet metrics;
 
@@ -56,6 +58,7 @@ public final class AclFunction implements ServiceFunction {
     public void configure(FunctionConfig config) {
         Config c = config.bind(Config.class);
         defaultVerdict = verdict(c.defaultAction() == null ? Action.ALLOW : c.defaultAction());
+        defaultExplanation = defaultVerdict == Verdict.FORWARD ? "default allow" : "default deny";
         List<RuleConfig> given = c.rules() == null ? List.of() : c.rules();
         Rule[] compiled = new Rule[given.size()];
         Set<String> names = new HashSet<>();
@@ -110,10 +113,12 @@ public final class AclFunction implements ServiceFunction {
         for (Rule rule : rules) {
             if (rule.matches(ip)) {
                 rule.hits.increment();
+                packet.explain(rule.explanation);
                 return rule.verdict;
             }
         }
         defaultHits.increment();
+        packet.explain(defaultExplanation);
         return defaultVerdict;
     }
 
@@ -127,6 +132,8 @@ public final class AclFunction implements ServiceFunction {
     /** A compiled rule: every field reduced to integer compares over the inner packet's view. */
     private static final class Rule {
         final String name;
+        /** "rule NAME", built once: what a trace shows for a packet this rule decided. */
+        final String explanation;
         final Verdict verdict;
         final int protocol; // -1: any
         final AddressMatch source;
@@ -138,6 +145,7 @@ public final class AclFunction implements ServiceFunction {
         Rule(String name, Verdict verdict, int protocol, AddressMatch source, AddressMatch destination,
              PortRange sourcePorts, PortRange destinationPorts) {
             this.name = name;
+            this.explanation = "rule " + name;
             this.verdict = verdict;
             this.protocol = protocol;
             this.source = source;
