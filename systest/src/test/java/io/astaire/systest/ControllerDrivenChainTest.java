@@ -7,7 +7,10 @@ import io.astaire.cli.lab.ChainLab;
 import io.astaire.cli.lab.Lab;
 import io.astaire.cli.lab.LabNamespace;
 import io.astaire.cli.lab.LabProcess;
+import io.astaire.dataplane.oam.TraceHop;
+import io.astaire.dataplane.oam.TraceResult;
 import io.astaire.dataplane.ops.BuildInfo;
+import io.astaire.model.TopologyCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -143,6 +146,31 @@ class ControllerDrivenChainTest {
         System.out.println("GET /api/v1/nodes: " + reports);
         assertThat(reports).contains("\"name\":\"edge-in\",\"role\":\"ingress\",\"functions\":[],\"appliedVersion\":3",
                 "\"name\":\"edge-out\",\"role\":\"egress\",\"functions\":[],\"appliedVersion\":3", "drop_no_match");
+
+        // astaire trace through the controller: it sends the probe and collects the nodes' reports.
+        List<String> trace = new ArrayList<>(astaire(work));
+        trace.addAll(List.of("trace", "--controller", url, "--chain", "web", "--from", ChainLab.CLIENT, "--to", ChainLab.SERVER,
+                "--proto", "tcp", "--dport", "80"));
+        LabNamespace.Result refused = fabric.execResult(60, trace.toArray(String[]::new));
+        assertThat(refused.exit()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output()).contains("the controller refused the write", "pass --token");
+        trace.addAll(List.of("--token", TOKEN, "--json"));
+        LabNamespace.Result traced = fabric.execResult(60, trace.toArray(String[]::new));
+        System.out.println("astaire trace through the controller: " + traced.output());
+        assertThat(traced.exit()).as(traced.output()).isZero();
+        TraceResult result = TopologyCodec.parse(traced.output().substring(traced.output().indexOf('{')), TraceResult.class);
+        assertThat(result.outcome()).isEqualTo(TraceResult.ARRIVED);
+        assertThat(result.hops()).extracting(TraceHop::label)
+                .containsExactly("ingress", "acl", "egress", "egress", "acl", "ingress");
+        assertThat(result.hops().get(1).siIn()).isEqualTo(255);
+        assertThat(result.hops().get(1).address()).isEqualTo(ChainLab.underlayAddress("sf1") + ":4790");
+    }
+
+    /** The command that runs the packaged astaire in a lab namespace. */
+    private static List<String> astaire(Path work) {
+        Path jar = Path.of(System.getProperty("astaire.jar", "../cli/target/astaire.jar")).toAbsolutePath().normalize();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString());
     }
 
     /**
