@@ -48,7 +48,7 @@ public final class EdgeMetrics {
                     .description("NSH OAM echo requests this edge answered, or refused (malformed, a reply, over the rate cap)")
                     .tags(common.and("outcome", answered ? "answered" : "refused")).register(registry);
         }
-        io.astaire.dataplane.oam.TraceReporter.bindMeters(registry, common, node::traceReporters);
+        io.astaire.dataplane.oam.TraceReporter.bindMeters(registry, common, node, EdgeNode::traceReporters);
         Gauge.builder("astaire.sends.failing", node, n -> n.sendHealth().failing())
                 .description("1 while every send to the next hops fails (the edge is then not ready), else 0").tags(common).register(registry);
         Gauge.builder("astaire.edge.ready", node, n -> n.ready() ? 1 : 0).description("1 once the edge forwards")

@@ -196,7 +196,7 @@ final class EdgeTrace {
 
     private static String address(byte[] bytes) {
         try {
-            return InetAddress.getByAddress(bytes).getHostAddress();
+            return io.netty.util.NetUtil.toAddressString(InetAddress.getByAddress(bytes));
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e); // 4 or 16 bytes: never
         }

@@ -223,8 +223,8 @@ public final class SfNode implements AutoCloseable {
                     .description("NSH OAM echo requests this node answered, or refused (malformed, a reply, over the rate cap)")
                     .tag("outcome", outcome).register(meters);
         }
-        TraceReporter.bindMeters(meters, io.micrometer.core.instrument.Tags.empty(),
-                () -> workers.stream().map(Worker::tracer).toList());
+        TraceReporter.bindMeters(meters, io.micrometer.core.instrument.Tags.empty(), workers,
+                ws -> ws.stream().map(Worker::tracer).toList());
         io.micrometer.core.instrument.Gauge.builder("astaire.sends.failing", sends, SendHealth::failing)
                 .description("1 while every send to the next hops fails (the node is then not ready), else 0").register(meters);
         metrics.offload(() -> workers.stream().anyMatch(w -> w.transport().gsoInUse()),

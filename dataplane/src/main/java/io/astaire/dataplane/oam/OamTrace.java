@@ -51,8 +51,8 @@ public final class OamTrace {
 
     /**
      * Whether the datagram is a well-formed trace probe: VXLAN-GPE + NSH with the O bit, MD type 2,
-     * an IPv4 or IPv6 next protocol, the trace TLV of version 1 first, at most {@value #MAX_LENGTH}
-     * bytes. Reads only inside {@code length}; allocates nothing.
+     * an IPv4 or IPv6 next protocol and at least an IP header after the NSH, the trace TLV of version
+     * 1 first, at most {@value #MAX_LENGTH} bytes. Reads only inside {@code length}; allocates nothing.
      */
     public static boolean isProbe(GpeNshPacket packet, ByteBuffer buffer, int offset, int length) {
         if (length > MAX_LENGTH || packet.wrap(buffer, offset, length) != WireError.OK) {
@@ -61,8 +61,9 @@ public final class OamTrace {
         NshHeader nsh = packet.nsh();
         int next = nsh.nextProtocol();
         if (!nsh.oBit() || nsh.mdType() != NshHeader.MD_TYPE_2
-                || (next != NshHeader.NEXT_PROTOCOL_IPV4 && next != NshHeader.NEXT_PROTOCOL_IPV6)) {
-            return false;
+                || (next != NshHeader.NEXT_PROTOCOL_IPV4 && next != NshHeader.NEXT_PROTOCOL_IPV6)
+                || packet.innerLength() < (next == NshHeader.NEXT_PROTOCOL_IPV4 ? 20 : 40)) {
+            return false; // (the inner packet is checked in full where it is used)
         }
         int tlv = nsh.firstTlv();
         return tlv >= 0 && nsh.tlvClass(tlv) == TLV_CLASS && nsh.tlvType(tlv) == TLV_TYPE

@@ -7,6 +7,7 @@ import io.astaire.model.IpPrefix;
 import io.astaire.model.Protocol;
 import io.astaire.model.RuleSpec;
 import io.astaire.model.Topology;
+import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.concurrent.ThreadLocalRandom;
@@ -63,10 +64,10 @@ public record TracePlan(String chain, int expectedSpi, boolean symmetric, HopAdd
         checkPort("sourcePort", sourcePort);
         InetAddress from = source != null ? literal("source", source) : defaultSource(topology, chain, to, number);
         if ((from instanceof Inet6Address) != v6) {
-            throw new Refused("source", "" + from.getHostAddress() + " is not of the IP version of the destination " + to.getHostAddress());
+            throw new Refused("source", text(from) + " is not of the IP version of the destination " + text(to));
         }
         Integer sport = ports ? (sourcePort != null ? sourcePort : ThreadLocalRandom.current().nextInt(49152, 65536)) : null;
-        TraceFlow flow = new TraceFlow(p.label(), from.getHostAddress(), sport, to.getHostAddress(), ports ? destinationPort : null);
+        TraceFlow flow = new TraceFlow(p.label(), text(from), sport, text(to), ports ? destinationPort : null);
         return new TracePlan(chain, spec.spi(), spec.isSymmetric(), ingress.address(), flow, number);
     }
 
@@ -87,6 +88,11 @@ public record TracePlan(String chain, int expectedSpi, boolean symmetric, HopAdd
             return Protocol.ICMPV6; // "icmp" to an IPv6 address means ICMPv6
         }
         return p;
+    }
+
+    /** An address as operators write it (RFC 5952: {@code 2001:db8::1}, not {@code 2001:db8:0:0:0:0:0:1}). */
+    static String text(InetAddress address) {
+        return NetUtil.toAddressString(address);
     }
 
     private static void checkPort(String option, Integer port) {

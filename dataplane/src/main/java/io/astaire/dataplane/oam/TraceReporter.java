@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -147,9 +148,10 @@ public final class TraceReporter {
      * Registers {@code astaire_oam_trace_total{outcome}} over the given workers' reporters:
      * {@code reported}, {@code rate_limited}, {@code refused}.
      */
-    public static void bindMeters(MeterRegistry meters, Tags tags, Supplier<List<TraceReporter>> reporters) {
+    public static <T> void bindMeters(MeterRegistry meters, Tags tags, T owner, Function<T, List<TraceReporter>> reporters) {
+        // The meter holds the owner weakly (Micrometer's way): pass an object the node keeps, not a new lambda.
         for (String outcome : List.of("reported", "rate_limited", "refused")) {
-            FunctionCounter.builder("astaire.oam.trace", reporters, rs -> rs.get().stream().mapToLong(r -> switch (outcome) {
+            FunctionCounter.builder("astaire.oam.trace", owner, o -> reporters.apply(o).stream().mapToLong(r -> switch (outcome) {
                         case "reported" -> r.reported();
                         case "rate_limited" -> r.rateLimited();
                         default -> r.refused();
