@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Timeout;
  * the packet rates are above zero and the totals rise while the demo's traffic flows, a connection
  * to the port the acl denies shows up as a {@code function_verdict} drop on the acl hop, and a
  * trace started from the page shows its answer (the trace's hops, or the controller's error as
- * text while it has no trace endpoint). The page's screenshot goes to
- * {@code target/web-view.png}. Skipped, saying why, without root or without Chromium.
+ * text while it has no trace endpoint). Screenshots: {@code target/web-view.png} (live) and
+ * {@code target/web-view-trace.png} (after the trace). Skipped, saying why, without root or without Chromium.
  */
 class WebViewTest {
     private static final List<String> HOPS = List.of("ingress", "acl", "count", "pass", "egress");
@@ -55,7 +55,7 @@ class WebViewTest {
         assumeTrue(binary != null, "chromium is not installed (sudo .ci/install-test-tools installs Debian's 'chromium')");
         HeadlessChromium browser;
         try {
-            browser = HeadlessChromium.start(binary, 1400, 820, Duration.ofSeconds(60));
+            browser = HeadlessChromium.start(binary, 1400, 640, Duration.ofSeconds(60));
         } catch (HeadlessChromium.CannotStart e) {
             assumeTrue(false, "chromium cannot start here: " + e.getMessage());
             return;
@@ -110,6 +110,10 @@ class WebViewTest {
                 assertThat(acl.get("drops").asText()).contains("function_verdict");
             });
 
+            Path live = Path.of("target", "web-view.png");
+            browser.screenshot(live);
+            assertThat(Files.size(live)).isGreaterThan(10_000);
+
             // A trace from the page, with the token the URL's fragment gave it.
             assertThat(browser.evaluate("document.querySelector('#trace-form').elements.token.value").asText())
                     .as("the token from #token=... is in the form").isNotEmpty();
@@ -135,10 +139,10 @@ class WebViewTest {
                         .as("the acl hop is marked as where the probe was dropped").isTrue();
             }
 
-            Path shot = Path.of("target", "web-view.png");
-            browser.screenshot(shot);
-            assertThat(Files.size(shot)).isGreaterThan(10_000);
-            System.out.printf("web view checked in %.1f s; screenshot %s%n", (System.nanoTime() - t0) / 1e9, shot.toAbsolutePath());
+            Path traceShot = Path.of("target", "web-view-trace.png");
+            browser.screenshot(traceShot);
+            System.out.printf("web view checked in %.1f s; screenshots %s, %s%n", (System.nanoTime() - t0) / 1e9,
+                    live.toAbsolutePath(), traceShot.getFileName());
         } finally {
             if (demo.isAlive()) {
                 new ProcessBuilder("kill", "-INT", Long.toString(demo.pid())).start().waitFor(10, TimeUnit.SECONDS);

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,10 +40,10 @@ public final class UiRelay implements AutoCloseable {
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private UiRelay(ServerSocket listener, LabNamespace upstreamNamespace, InetSocketAddress upstream) {
+    private UiRelay(ServerSocket listener, ThreadFactory upstreamThreads, InetSocketAddress upstream) {
         this.listener = listener;
         this.upstream = upstream;
-        this.connector = Executors.newSingleThreadExecutor(upstreamNamespace.threads("ui-relay-connect"));
+        this.connector = Executors.newSingleThreadExecutor(upstreamThreads);
         this.acceptor = Thread.ofPlatform().daemon().name("ui-relay-accept").unstarted(this::acceptLoop);
     }
 
@@ -67,7 +68,12 @@ public final class UiRelay implements AutoCloseable {
 
     /** Starts relaying connections of {@code listener} to {@code upstream} inside {@code upstreamNamespace}. */
     public static UiRelay start(ServerSocket listener, LabNamespace upstreamNamespace, InetSocketAddress upstream) {
-        UiRelay relay = new UiRelay(listener, upstreamNamespace, upstream);
+        return start(listener, upstreamNamespace.threads("ui-relay-connect"), upstream);
+    }
+
+    /** As above, with upstream sockets created by threads of {@code upstreamThreads} (in the namespace they entered). */
+    static UiRelay start(ServerSocket listener, ThreadFactory upstreamThreads, InetSocketAddress upstream) {
+        UiRelay relay = new UiRelay(listener, upstreamThreads, upstream);
         relay.acceptor.start();
         return relay;
     }
