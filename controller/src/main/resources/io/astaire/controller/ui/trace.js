@@ -33,7 +33,7 @@ export function setUpTrace(form, messageEl, listEl, storage, chainName, onTrace)
     onTrace(null);
     try {
       const trace = await postJson('/chains/' + encodeURIComponent(chain) + '/trace', request, token);
-      show(messageEl, `${trace.outcome}: ${trace.message || ''}`, trace.outcome === 'arrived' ? 'ok' : 'error');
+      show(messageEl, `${trace.message || trace.outcome}${flowText(trace.flow)}`, trace.outcome === 'arrived' ? 'ok' : 'error');
       listHops(listEl, trace.hops || []);
       onTrace(trace);
     } catch (e) {
@@ -92,6 +92,15 @@ function listHops(listEl, hops) {
     li.textContent = line;
     listEl.append(li);
   }
+}
+
+/** The flow the controller probed with (it fills in what the form left out). */
+function flowText(flow) {
+  if (!flow) {
+    return '';
+  }
+  const end = (address, port) => address + (port == null ? '' : ':' + port);
+  return ` (${flow.protocol} ${end(flow.source, flow.sourcePort)} → ${end(flow.destination, flow.destinationPort)})`;
 }
 
 function show(el, text, cls) {
