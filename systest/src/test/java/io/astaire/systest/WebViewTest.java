@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Timeout;
  * Chromium loads the {@code /ui} URL the demo prints (relayed from the controller's namespace to
  * this machine's loopback), and the test reads the DOM: every hop of the chain is drawn and listed,
  * the packet rates are above zero and the totals rise while the demo's traffic flows, a connection
- * to the port the acl denies shows up as a {@code function_verdict} drop on the acl hop, and a
+ * to the port the acl denies shows up as a {@code function_verdict} drop on the acl hop, the page
+ * says so when the controller stops and recovers by itself when it is back, and a
  * trace started from the page shows its answer (the trace's hops, or the controller's error as
  * text while it has no trace endpoint). Screenshots: {@code target/web-view.png} (live) and
  * {@code target/web-view-trace.png} (after the trace). Skipped, saying why, without root or without Chromium.
@@ -65,6 +66,7 @@ class WebViewTest {
         Process demo = new ProcessBuilder(DemoSmokeTest.java(), "-jar", jar.toString(), "demo", "--non-interactive",
                 "--duration", "600", "--ui-port", "0")
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        Process restarted = null;
         try (browser) {
             Matcher url = Pattern.compile("web view: (http://127\\.0\\.0\\.1:\\d+/ui#token=[0-9a-f]+)").matcher("");
             await("the demo prints the web view's URL").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(300))
@@ -114,6 +116,18 @@ class WebViewTest {
             browser.screenshot(live);
             assertThat(Files.size(live)).isGreaterThan(10_000);
 
+            // The controller stops: the page says so; it comes back on the same database: the page recovers by itself.
+            Matcher logs = Pattern.compile("logs:\\s+(\\S+)").matcher(before);
+            assertThat(logs.find()).isTrue();
+            restarted = restartController(prefix.group(1) + "controller", Path.of(logs.group(1)), browser);
+            await("the page back to live with every hop's node after the controller's restart").atMost(GENEROUS)
+                    .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                        assertThat(browser.evaluate("document.querySelector('#status').textContent").asText()).startsWith("live");
+                        Map<String, JsonNode> rows = rows(browser);
+                        assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(HOPS);
+                        rows.values().forEach(r -> assertThat(r.get("node").isNull()).as("a node reports again " + r).isFalse());
+                    });
+
             // A trace from the page, with the token the URL's fragment gave it.
             assertThat(browser.evaluate("document.querySelector('#trace-form').elements.token.value").asText())
                     .as("the token from #token=... is in the form").isNotEmpty();
@@ -144,6 +158,13 @@ class WebViewTest {
             System.out.printf("web view checked in %.1f s; screenshots %s, %s%n", (System.nanoTime() - t0) / 1e9,
                     live.toAbsolutePath(), traceShot.getFileName());
         } finally {
+            if (restarted != null) {
+                // Not the demo's own process: the demo would leave it running in a deleted namespace.
+                restarted.destroy();
+                if (!restarted.waitFor(30, TimeUnit.SECONDS)) {
+                    restarted.destroyForcibly();
+                }
+            }
             if (demo.isAlive()) {
                 new ProcessBuilder("kill", "-INT", Long.toString(demo.pid())).start().waitFor(10, TimeUnit.SECONDS);
                 if (!demo.waitFor(60, TimeUnit.SECONDS)) {
@@ -155,6 +176,36 @@ class WebViewTest {
             assertThat(DemoSmokeTest.namespacesOf(demo.pid())).as("namespaces left by the demo").isEmpty();
             Files.deleteIfExists(output);
         }
+    }
+
+    /**
+     * Stops the demo's controller (SIGTERM), waits for the page to say it is unreachable, and
+     * starts it again with the same command line (database, token, port) in its namespace.
+     */
+    private static Process restartController(String namespace, Path logDir, HeadlessChromium browser) throws Exception {
+        List<Long> pids = new java.util.ArrayList<>();
+        List<String> command = null;
+        for (long pid : DemoSmokeTest.processesMentioning(logDir.resolve("controller.db").toString())) {
+            List<String> args = List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+                    java.nio.charset.StandardCharsets.UTF_8).split("\0"));
+            if (args.getFirst().endsWith("/java") && args.contains("controller")) {
+                pids.add(pid);
+                command = args;
+            }
+        }
+        assertThat(pids).as("the demo's controller process").hasSize(1);
+        assertThat(command).contains("--token");
+        ProcessHandle controller = ProcessHandle.of(pids.getFirst()).orElseThrow();
+        controller.destroy();
+        assertThat(controller.onExit().get(30, TimeUnit.SECONDS).isAlive()).isFalse();
+        await("the page says the controller is unreachable").atMost(GENEROUS).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+            assertThat(browser.evaluate("document.querySelector('#status').textContent").asText()).startsWith("controller unreachable since");
+            assertThat(browser.evaluate("document.body.classList.contains('offline')").asBoolean()).isTrue();
+        });
+        List<String> again = new java.util.ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        again.addAll(command);
+        return new ProcessBuilder(again).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve("controller-restarted.log").toFile())).start();
     }
 
     private static Map<String, JsonNode> rows(HeadlessChromium browser) {
