@@ -5,6 +5,7 @@ import io.astaire.cli.demo.DemoTopology;
 import io.astaire.cli.demo.Hop;
 import io.astaire.cli.demo.HopTable;
 import io.astaire.cli.demo.Prerequisites;
+import io.astaire.cli.demo.UiRelay;
 import io.astaire.cli.lab.ChainLab;
 import io.astaire.cli.lab.LabException;
 import java.io.IOException;
@@ -33,7 +34,8 @@ import picocli.CommandLine.Option;
                         + "denies; the demo itself does all three and serves the file, from threads inside the client and "
                         + "server namespaces, so it needs no ping, curl or python. The table shows, per hop, packets per second forward (->, client to server) and "
                         + "back (<-, the replies on the reverse path), totals, bytes and drops, read from each node's "
-                        + "/metrics.%n",
+                        + "/metrics. The controller's live web view (its /ui page: the chain as a graph, rates, drops, "
+                        + "versions, traces) is relayed to http://127.0.0.1:8080/ui on this machine (--ui-port).%n",
                 "Ctrl-C stops it and removes every namespace and process it created (also when it fails). The "
                         + "processes' logs, the topology it applied and the controller's database stay in a temporary "
                         + "folder whose path it prints.%n",
@@ -43,6 +45,7 @@ import picocli.CommandLine.Option;
                 "  sudo astaire demo                          # live table until Ctrl-C",
                 "  sudo astaire demo --duration 30            # 30 s live, then a summary",
                 "  sudo astaire demo --non-interactive --duration 10   # for scripts and CI",
+                "  sudo astaire demo --ui-port 9000           # the web view on http://127.0.0.1:9000/ui",
                 "%nWhile it runs, look inside (the prefix is printed at start):",
                 "  ip netns list | grep astaire-",
                 "  ip netns exec <prefix>sf2 curl -s 127.0.0.1:9090/metrics | grep counter   # if curl is installed",
@@ -66,6 +69,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--refresh", paramLabel = "SECONDS", defaultValue = "1",
             description = "Seconds between table refreshes (default: ${DEFAULT-VALUE}).")
     double refresh;
+
+    @Option(names = "--ui-port", paramLabel = "PORT", defaultValue = "8080",
+            description = "Serve the controller's web view (/ui) on 127.0.0.1:PORT of this machine while the demo runs "
+                    + "(default: ${DEFAULT-VALUE}; 0: any free port). The demo prints its URL.")
+    int uiPort;
 
     @Option(names = "--logs", paramLabel = "DIR",
             description = "Folder for the logs (default: a new folder under the system temp folder).")
@@ -91,6 +99,17 @@ final class DemoCommand implements Callable<Integer> {
             err.println("astaire demo: --refresh must be within 0.2-60 seconds, was " + refresh);
             return 2;
         }
+        if (uiPort < 0 || uiPort > 65535) {
+            err.println("astaire demo: --ui-port must be within 0-65535, was " + uiPort);
+            return 2;
+        }
+        java.net.ServerSocket uiSocket;
+        try {
+            uiSocket = UiRelay.bind(uiPort); // before building anything: a port in use fails at once
+        } catch (UiRelay.PortInUse e) {
+            err.println("astaire demo: " + e.getMessage());
+            return 2;
+        }
         boolean live = !nonInteractive && System.console() != null && System.console().isTerminal();
         long seconds = duration != null ? duration : (live ? Long.MAX_VALUE / 2_000_000_000L : 20);
         Path root;
@@ -98,10 +117,11 @@ final class DemoCommand implements Callable<Integer> {
             root = logs != null ? Files.createDirectories(logs) : Files.createTempDirectory("astaire-demo-");
         } catch (IOException e) {
             err.println("astaire demo: cannot create the log folder: " + e.getMessage());
+            closeQuietly(uiSocket);
             return 1;
         }
 
-        DemoRun run = new DemoRun(out, DemoRun.astaireCommand(DemoCommand.class), root);
+        DemoRun run = new DemoRun(out, DemoRun.astaireCommand(DemoCommand.class), root).webView(uiSocket);
         Thread hook = new Thread(() -> {
             out.println();
             out.println("astaire demo: stopping, removing everything it created ...");
@@ -151,6 +171,9 @@ final class DemoCommand implements Callable<Integer> {
                 out.println(header(run, start));
                 out.print(HopTable.render(now, before));
                 out.println();
+                if (run.webViewUrl() != null) {
+                    out.println("Web view: " + run.webViewUrl());
+                }
                 out.println("Ctrl-C stops the demo and removes everything. Logs: " + run.logDir());
                 out.flush();
                 before = now;
@@ -200,6 +223,14 @@ final class DemoCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "astaire demo  %s  up %ds  chain '%s' SPI %d (replies %d)  %s -> %s  netns %s<NETNS>",
                 LocalTime.now().format(CLOCK), (System.nanoTime() - start) / 1_000_000_000L, DemoTopology.CHAIN,
                 DemoTopology.SPI, DemoTopology.REVERSE_SPI, ChainLab.CLIENT, ChainLab.SERVER, run.namespacePrefix());
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            // exiting anyway
+        }
     }
 
     /** Sleeping that gives up quietly when the JVM is shutting down (Ctrl-C). */

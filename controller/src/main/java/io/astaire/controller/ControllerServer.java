@@ -54,6 +54,7 @@ public final class ControllerServer implements AutoCloseable {
     private final Javalin app;
     private final String openApiJson;
     private final String openApiYaml;
+    private final WebView webView = new WebView();
     /** Null when the API takes writes; else why it does not and where to write instead (the operator mode). */
     private final String readOnly;
     private final String host;
@@ -195,6 +196,8 @@ public final class ControllerServer implements AutoCloseable {
         r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(meters.scrape()));
         r.get(API + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson));
         r.get(API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));
+        r.get(WebView.PATH, webView::index);
+        r.get(WebView.PATH + "/{file}", webView::file);
 
         r.get(API + "/topology", this::getTopology);
         r.get(API + "/topology/readiness", ctx -> ctx.json(readiness.status()));

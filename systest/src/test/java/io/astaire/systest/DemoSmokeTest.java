@@ -34,7 +34,9 @@ class DemoSmokeTest {
         Path jar = jar();
         Path output = Files.createTempFile("astaire-demo-smoke", ".out");
         Path bin = onlyIpAndCoreutils();
-        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "demo", "--non-interactive", "--duration", "10")
+        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "demo", "--non-interactive", "--duration", "10",
+                // Any free port for the web view: 8080 may be another program's on a CI machine.
+                "--ui-port", "0")
                 .redirectErrorStream(true).redirectOutput(output.toFile());
         pb.environment().put("PATH", bin.toString());
         Process demo = pb.start();
@@ -64,6 +66,7 @@ class DemoSmokeTest {
         assertThat(text).containsPattern("255  acl .* sf-acl\\S* v1, .*acl\\.processed=[1-9]")
                 .containsPattern("count\\.processed=[1-9]").containsPattern("pass\\.processed=[1-9]")
                 .containsPattern("ingress\\.delivered=[1-9]").containsPattern("egress\\.delivered=[1-9]");
+        assertThat(text).containsPattern("web view: http://127\\.0\\.0\\.1:\\d+/ui#token=[0-9a-f]{32}");
         assertThat(text).contains("astaire demo: stopped").contains("deleted 9 namespaces");
         assertThat(namespacesOf(pid)).as("namespaces left by the demo (pid " + pid + ")").isEmpty();
 
@@ -104,12 +107,28 @@ class DemoSmokeTest {
     }
 
     @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aTakenWebViewPortIsRefusedBeforeAnythingIsBuilt() throws Exception {
+        assumeTrue(isRoot(), "the demo needs root (network namespaces, TUN devices)");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Process demo = new ProcessBuilder(java(), "-jar", jar().toString(), "demo", "--non-interactive", "--duration", "5",
+                    "--ui-port", Integer.toString(taken.getLocalPort())).redirectErrorStream(true).start();
+            String text = new String(demo.getInputStream().readAllBytes());
+            assertThat(demo.waitFor(50, TimeUnit.SECONDS)).isTrue();
+            assertThat(demo.exitValue()).as(text).isEqualTo(2);
+            assertThat(text).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()).contains("--ui-port N");
+            assertThat(text).doesNotContain("[1/6"); // nothing was built
+            assertThat(namespacesOf(demo.pid())).isEmpty();
+        }
+    }
+
+    @Test
     @Timeout(value = 200, unit = TimeUnit.SECONDS)
     void ctrlCRemovesEveryNamespaceAndProcess() throws Exception {
         assumeTrue(isRoot(), "the demo needs root (network namespaces, TUN devices)");
         Path jar = jar();
         Path output = Files.createTempFile("astaire-demo-interrupt", ".out");
-        Process demo = new ProcessBuilder(java(), "-jar", jar.toString(), "demo", "--non-interactive", "--duration", "600")
+        Process demo = new ProcessBuilder(java(), "-jar", jar.toString(), "demo", "--non-interactive", "--duration", "600", "--ui-port", "0")
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         long pid = demo.pid();
         try {

@@ -53,6 +53,8 @@ public final class DemoRun implements AutoCloseable {
     private volatile DemoHttpServer web;
     private volatile ClientProbes probes;
     private volatile ClientTraffic traffic;
+    private volatile java.net.ServerSocket uiSocket;
+    private volatile UiRelay uiRelay;
     private volatile boolean closed;
     private int step;
     private long startNanos;
@@ -102,6 +104,21 @@ public final class DemoRun implements AutoCloseable {
         return cmd;
     }
 
+    /**
+     * Serves the web view to this machine through {@code listener} (bound in the host's namespace
+     * by {@link UiRelay#bind}) once the controller runs; the run closes it.
+     */
+    public DemoRun webView(java.net.ServerSocket listener) {
+        this.uiSocket = listener;
+        return this;
+    }
+
+    /** The web view's address with the write token in the fragment (the browser never sends it), or null without one. */
+    public String webViewUrl() {
+        UiRelay r = uiRelay;
+        return r == null ? null : "http://127.0.0.1:" + r.port() + "/ui#token=" + token;
+    }
+
     /** True once {@link #close()} ran (Ctrl-C or the end of the run). */
     public boolean closed() {
         return closed;
@@ -142,6 +159,9 @@ public final class DemoRun implements AutoCloseable {
                 "--db", logDir().resolve("controller.db").toString(),
                 "--listen", "0.0.0.0:" + DemoTopology.CONTROLLER_PORT, "--token", token));
         awaitHttp(controller, "http://127.0.0.1:" + DemoTopology.CONTROLLER_PORT + "/healthz");
+        if (uiSocket != null) {
+            uiRelay = UiRelay.start(uiSocket, ctl, new java.net.InetSocketAddress(DemoTopology.CONTROLLER_ADDRESS, DemoTopology.CONTROLLER_PORT));
+        }
 
         step("applying the chain: astaire apply -f " + logDir().resolve("topology.yaml"));
         Path topology = logDir().resolve("topology.yaml");
@@ -194,6 +214,9 @@ public final class DemoRun implements AutoCloseable {
         out.println("        ICMP echo to " + ChainLab.SERVER + " every 0.2 s (ping.log)");
         out.println("        GET " + blobUrl + " (4 MiB, checked byte for byte) at 2 MB/s, in a loop; then port "
                 + DemoTopology.DENIED_PORT + ", which the acl denies (http-loop.log)");
+        if (uiRelay != null) {
+            out.println("        web view: " + webViewUrl() + " (the controller's /ui, relayed from its namespace)");
+        }
         out.printf(Locale.ROOT, "        up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 
@@ -277,6 +300,8 @@ public final class DemoRun implements AutoCloseable {
         closeQuietly(traffic);
         closeQuietly(probes);
         closeQuietly(web);
+        closeQuietly(uiRelay);
+        closeQuietly(uiSocket);
         ChainLab c = chain;
         if (c != null) {
             int processes = c.lab().processes().size();
