@@ -33,7 +33,20 @@ test('packets by direction at the edges, both together at a function node; drops
   assert.deepEqual([a.forward, a.all, a.ppsForward, a.ppsAll], [null, 40, null, 20]);
   assert.deepEqual(a.drops, {function_verdict: 2});
   assert.deepEqual(a.dropRates, {function_verdict: 1});
-  assert.equal(a.bytesPerSecond, null, 'no role reports bytes');
+  assert.equal(a.bytesPerSecond, null, 'no bytes counter in these reports');
+  assert.equal(a.latencyMicros, null, 'nor a latency one');
+});
+
+test('bytes/s from every bytes counter, hop latency as the ratio of the time and packet rates', () => {
+  const rates = new Map([['ingress@vm', {'ingress.sent_bytes': 1000, 'ingress.delivered_bytes': 500}],
+    ['sf-acl-0', {bytes: 2000, 'latency.count': 100, 'latency.sum_ns': 1_234_000}]]);
+  const [ingress, acl] = chainView(topology, 'demo', nodes, rates, 3).hops;
+  assert.equal(ingress.nodes[0].bytesPerSecond, 1500);
+  assert.equal(ingress.nodes[0].latencyMicros, null, 'an edge does not measure it');
+  assert.equal(acl.nodes[0].bytesPerSecond, 2000);
+  assert.equal(acl.nodes[0].latencyMicros, 12.3);
+  const idle = chainView(topology, 'demo', nodes, new Map([['sf-acl-0', {'latency.count': 0, 'latency.sum_ns': 0}]]), 3).hops[1];
+  assert.equal(idle.nodes[0].latencyMicros, null, 'no packets: no latency, not NaN');
 });
 
 test('a node behind the controller, a stale one, one not measured yet', () => {

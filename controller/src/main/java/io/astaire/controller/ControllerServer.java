@@ -186,9 +186,9 @@ public final class ControllerServer implements AutoCloseable {
         });
 
         r.error(404, ctx -> {
-            // Our own 404s already carry a JSON error; Javalin's "no such endpoint" gets one too.
-            String type = ctx.res().getContentType();
-            if (type == null || !type.startsWith("application/json")) {
+            // Our own 404s already carry a JSON error; Javalin's "no such endpoint" gets one too,
+            // also for a client that asked for JSON (Javalin then answers with its own shape).
+            if (ctx.attribute(OWN_ERROR) == null) {
                 error(ctx, 404, null, "no such resource: " + ctx.method() + " " + ctx.path() + " (see " + API + "/openapi.json)");
             }
         });
@@ -549,6 +549,9 @@ public final class ControllerServer implements AutoCloseable {
         return d.compareTo(MAX_WATCH) > 0 ? MAX_WATCH : d;
     }
 
+    /** Marks a response whose error body is ours, so the 404 handler leaves it alone. */
+    private static final String OWN_ERROR = "astaire.error";
+
     private static void error(Context ctx, int status, String field, String message) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", status);
@@ -556,6 +559,7 @@ public final class ControllerServer implements AutoCloseable {
             body.put("field", field);
         }
         body.put("message", message);
+        ctx.attribute(OWN_ERROR, Boolean.TRUE);
         ctx.status(status).json(body);
     }
 

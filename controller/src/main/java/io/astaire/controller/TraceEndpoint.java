@@ -60,7 +60,7 @@ final class TraceEndpoint {
             LOG.info("trace {} of chain {} ({}): {}", result.trace(), chain, plan.flow(), result.message());
             ctx.json(result);
         } catch (IOException e) {
-            throw new ApiException(503, null, "the probe could not be sent to the ingress at " + ingress + ": " + e.getMessage());
+            throw new ApiException(503, null, "the probe could not be sent to the ingress at " + plan.ingress() + ": " + e.getMessage());
         } finally {
             running.release();
         }

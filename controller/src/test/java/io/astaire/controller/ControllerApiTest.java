@@ -220,6 +220,51 @@ class ControllerApiTest {
     }
 
     @Test
+    void aClientThatAsksForJsonGetsOurErrorForAnUnknownEndpointToo() throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        var r = client.send(java.net.http.HttpRequest.newBuilder(controller.uri().resolve("/api/v1/widgets"))
+                .header("Accept", "application/json").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.body()).isEqualTo("{\"status\":404,\"message\":\"no such resource: GET /api/v1/widgets (see /api/v1/openapi.json)\"}");
+    }
+
+    @Test
+    void aTraceIsAWriteItsRequestIsCheckedFieldByFieldAndASilentIngressIsSaidSo() {
+        basics();
+        assertThat(api.post("/api/v1/chains", "{\"name\":\"web\",\"spi\":10,\"functions\":[\"acl\"]}").status()).isEqualTo(201);
+        String trace = "/api/v1/chains/web/trace";
+        assertThat(api.token(null).post(trace, "{\"destination\":\"10.2.0.2\"}").status()).isEqualTo(401);
+
+        Http.Response noChain = api.post("/api/v1/chains/nope/trace", "{\"destination\":\"10.2.0.2\"}");
+        assertThat(noChain.status()).isEqualTo(404);
+        assertThat(noChain.json().get("message").asText()).isEqualTo("no chain named 'nope'");
+        String[][] bad = {
+                {"{}", "destination", "is required (an IPv4 or IPv6 address)"},
+                {"{\"destination\":\"web.example\"}", "destination", "'web.example' is not an IPv4 or IPv6 address"},
+                {"{\"destination\":\"10.2.0.2\",\"protocol\":\"tcp\"}", "destinationPort", "is required for tcp"},
+                {"{\"destination\":\"10.2.0.2\",\"timeoutMillis\":60000}", "timeoutMillis", "must be within 100-10000, was 60000"},
+        };
+        for (String[] b : bad) {
+            Http.Response r = api.post(trace, b[0]);
+            assertThat(r.status()).as(b[0]).isEqualTo(400);
+            assertThat(r.json().get("field").asText()).as(b[0]).isEqualTo(b[1]);
+            assertThat(r.json().get("message").asText()).as(b[0]).isEqualTo(b[2]);
+        }
+        Http.Response unknownField = api.post(trace, "{\"destination\":\"10.2.0.2\",\"dport\":80}");
+        assertThat(unknownField.status()).isEqualTo(400);
+        assertThat(unknownField.json().get("message").asText()).contains("dport");
+
+        // Nothing listens at the settings' ingress (127.0.0.1:4790): the probe goes out, no node reports.
+        Http.Response lost = api.post(trace, "{\"destination\":\"10.2.0.2\",\"timeoutMillis\":300}");
+        assertThat(lost.status()).isEqualTo(200);
+        assertThat(lost.json().get("outcome").asText()).isEqualTo("lost");
+        assertThat(lost.json().get("message").asText())
+                .startsWith("no node reported within 300 ms: the ingress at 127.0.0.1:4790 did not answer");
+        assertThat(lost.json().get("flow").get("protocol").asText()).isEqualTo("icmp");
+        assertThat(lost.json().get("hops")).isEmpty();
+    }
+
+    @Test
     void conflictsAre409() {
         basics();
         assertThat(api.post("/api/v1/functions", fn("acl", 4791)).status()).isEqualTo(409);

@@ -60,7 +60,7 @@ function nodeView(node, rates, version) {
       dropTotal += value;
     }
   }
-  const bytesKeys = Object.keys(counters).filter(k => /bytes/.test(k));
+  const bytesKeys = Object.keys(r ?? {}).filter(k => /bytes/.test(k));
   return {
     name: node.name,
     appliedVersion: node.appliedVersion ?? null,
@@ -73,10 +73,12 @@ function nodeView(node, rates, version) {
     all: names.all ? pick(counters, names.all) : sum(pick(counters, names.forward), pick(counters, names.reverse)),
     ppsForward: pick(r, names.forward), ppsReverse: pick(r, names.reverse),
     ppsAll: names.all ? pick(r, names.all) : sum(pick(r, names.forward), pick(r, names.reverse)),
-    // No role reports bytes or hop latency to the controller today (they are on each node's
-    // /metrics only); shown as soon as a report carries them.
+    // Bytes: every counter with "bytes" in its name (the edges report sent and delivered bytes, a
+    // function node the bytes it received). Hop latency: a function node reports the nanoseconds
+    // its packets spent in it and how many there were; their rates' ratio is the mean over the
+    // last report interval. The edges measure none (null: "not reported").
     bytesPerSecond: r && bytesKeys.length ? bytesKeys.reduce((s, k) => s + (r[k] ?? 0), 0) : null,
-    latencyMicros: null,
+    latencyMicros: r && r['latency.count'] > 0 ? Math.round(r['latency.sum_ns'] / r['latency.count'] / 100) / 10 : null,
     drops, dropTotal,
     dropRates: r ? Object.fromEntries(Object.keys(drops).map(k => [k, r[names.dropPrefix + k] ?? 0])) : {},
   };

@@ -56,7 +56,9 @@ export function drawPanel(tbody, view, version, now) {
         cell('packets', n.all === null ? '–' : n.all.toLocaleString('en'), 'num'),
         cell('bytes', bytes ?? 'not reported', bytes ? 'num' : 'muted'),
         cell('drops', dropText(n), n.dropTotal ? 'drops' : 'muted'),
-        cell('latency', n.latencyMicros === null ? 'not reported' : n.latencyMicros + ' µs', 'muted'),
+        // Only function nodes measure the time a packet spends in them; the edges show '–'.
+        cell('latency', n.latencyMicros !== null ? n.latencyMicros + ' µs' : hop.role === 'sf' && !n.measured ? '…' : '–',
+            n.latencyMicros !== null ? 'num' : 'muted'),
         cell('seen', ago(n.lastSeen, now), n.stale ? 'warn' : 'muted'),
       );
       tr.querySelector('[data-field="pps-all"]').dataset.total = String(n.all ?? '');

@@ -133,8 +133,10 @@ public final class EdgeStats {
         m.put("tun_read_errors", tunReadErrors());
         m.put("internal_errors", internalErrors());
         m.put("sent", sent());
+        m.put("sent_bytes", sentBytes());
         m.put("received", received());
         m.put("delivered", delivered());
+        m.put("delivered_bytes", deliveredBytes());
         m.put("tun_read_gso", tunReadGso());
         m.put("tun_segments", tunSegments());
         m.put("tun_write_gso", tunWriteGso());

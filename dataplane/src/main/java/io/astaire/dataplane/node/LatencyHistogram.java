@@ -59,6 +59,19 @@ final class LatencyHistogram {
         return out;
     }
 
+    /** Packets recorded, over every bucket and worker. */
+    long count() {
+        long n = 0;
+        for (int k = 0; k < BUCKETS; k++) {
+            n += values.sum(k);
+        }
+        return n;
+    }
+
+    long sumNanos() {
+        return values.sum(SUM);
+    }
+
     double sumSeconds() {
         return values.sum(SUM) / 1e9;
     }

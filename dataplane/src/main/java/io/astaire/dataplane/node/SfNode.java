@@ -373,6 +373,10 @@ public final class SfNode implements AutoCloseable {
         NodeState s = conductor.state();
         Map<String, Long> out = new LinkedHashMap<>();
         out.put("datagrams", counters.sum(NodeCounts.DATAGRAMS));
+        out.put("bytes", counters.sum(NodeCounts.BYTES));
+        // What a hop costs: the nanoseconds its packets spent in this node, and how many (a mean over any interval).
+        out.put("latency.count", latency.count());
+        out.put("latency.sum_ns", latency.sumNanos());
         out.put("forwarded", forwarded());
         out.put("dropped.malformed", drops(DropReason.MALFORMED));
         out.put("unknown_generation", s == null ? 0 : s.table.unknownGenerations());

@@ -1,5 +1,6 @@
 package io.astaire.dataplane.oam;
 
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collection;
@@ -78,7 +79,7 @@ final class TraceAnalysis {
         }
         if (hops.isEmpty()) {
             return new TraceResult(id, plan.chain(), plan.flow(), TraceResult.LOST,
-                    "no node reported within " + timeout.toMillis() + " ms: the ingress at " + ingress
+                    "no node reported within " + timeout.toMillis() + " ms: the ingress at " + NetUtil.toSocketAddressString(ingress)
                             + " did not answer (not running, unreachable from here, or a version without trace)", hops);
         }
         TraceHop last = hops.getLast();

@@ -111,7 +111,7 @@ class TraceAnalysisTest {
 
         TraceResult silent = TraceAnalysis.result("ab", plan(), List.of(), INGRESS, Duration.ofMillis(500));
         assertThat(silent.outcome()).isEqualTo(TraceResult.LOST);
-        assertThat(silent.message()).startsWith("no node reported within 500 ms: the ingress at /10.99.0.1:4790 did not answer");
+        assertThat(silent.message()).startsWith("no node reported within 500 ms: the ingress at 10.99.0.1:4790 did not answer");
     }
 
     @Test
