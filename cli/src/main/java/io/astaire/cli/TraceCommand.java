@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
         footer = {"%nExamples:",
                 "  astaire trace --chain web --to 10.2.0.2                       # ICMP echo",
                 "  astaire trace --chain web --to 10.2.0.2 --proto tcp --dport 80",
-                "  astaire trace -f chain.yaml --chain web --from 10.1.0.2 --to 10.2.0.2 --dport 443 --json"})
+                "  astaire trace -f chain.yaml --chain web --to 10.2.0.2 --dport 443 --json"})
 final class TraceCommand implements Callable<Integer> {
 
     private static final Map<String, String> OPTION_OF = Map.of("chain", "--chain", "destination", "--to", "source", "--from",
