@@ -18,11 +18,9 @@ public final class EchoResponder {
 
     /** At most this many replies per second per worker. */
     static final int MAX_REPLIES_PER_SECOND = 1000;
-    private static final long SECOND = 1_000_000_000L;
 
     private final PacketBatch reply = new PacketBatch(1, OamEcho.LENGTH, 0);
-    private long windowStart = System.nanoTime();
-    private int repliesInWindow;
+    private final PerSecondCap cap = new PerSecondCap(MAX_REPLIES_PER_SECOND);
     private volatile long answered;
     private volatile long refused;
 
@@ -33,7 +31,7 @@ public final class EchoResponder {
      * @return true when a reply was sent
      */
     public boolean answer(DatagramTransport transport, ByteBuffer buffer, int offset, int length) {
-        if (OamEcho.type(buffer, offset, length) != OamEcho.REQUEST || !withinRate()) {
+        if (OamEcho.type(buffer, offset, length) != OamEcho.REQUEST || !cap.tryAcquire()) {
             refused++;
             return false;
         }
@@ -55,15 +53,6 @@ public final class EchoResponder {
         }
         refused++;
         return false;
-    }
-
-    private boolean withinRate() {
-        long now = System.nanoTime();
-        if (now - windowStart >= SECOND) {
-            windowStart = now;
-            repliesInWindow = 0;
-        }
-        return ++repliesInWindow <= MAX_REPLIES_PER_SECOND;
     }
 
     /** Echo requests answered (written by the worker, read by anyone). */

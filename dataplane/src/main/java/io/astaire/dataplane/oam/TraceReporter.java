@@ -26,14 +26,12 @@ import java.util.function.Supplier;
 public final class TraceReporter {
 
     static final int MAX_PROBES_PER_SECOND = 20;
-    private static final long SECOND = 1_000_000_000L;
 
     private final String role;
     private final String node;
     private final Supplier<String> address;
     private final PacketBatch out = new PacketBatch(1, TraceReport.MAX_BYTES, 0);
-    private long windowStart = System.nanoTime();
-    private int probesInWindow;
+    private final PerSecondCap cap = new PerSecondCap(MAX_PROBES_PER_SECOND);
     private volatile long reported;
     private volatile long rateLimited;
     private volatile long refused;
@@ -62,12 +60,7 @@ public final class TraceReporter {
      * the rate, or a reply-to address no report may go to. The caller drops a refused probe.
      */
     public boolean admit(ByteBuffer buffer, int nshOffset) {
-        long now = System.nanoTime();
-        if (now - windowStart >= SECOND) {
-            windowStart = now;
-            probesInWindow = 0;
-        }
-        if (++probesInWindow > MAX_PROBES_PER_SECOND) {
+        if (!cap.tryAcquire()) {
             rateLimited++;
             return false;
         }
