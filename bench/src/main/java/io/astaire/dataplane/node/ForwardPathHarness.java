@@ -68,7 +68,8 @@ public final class ForwardPathHarness {
         // As SfNode.openWorkers: headroom for an MD1 encapsulation plus slack, 9216-byte slots.
         this.batch = new PacketBatch(batchSize, 9216, GpeNshPacket.HEADROOM_MD1 + 32);
         this.transport = new MemoryTransport(template, length);
-        this.worker = new Worker(0, transport, () -> state, counters.stripe(0), new LatencyHistogram(1), batch, null);
+        this.worker = new Worker(0, transport, () -> state, counters.stripe(0), new LatencyHistogram(1), batch, null,
+                new io.astaire.dataplane.oam.TraceReporter("sf", null, () -> "bench"));
     }
 
     private static InetAddress loopback() {
