@@ -8,6 +8,7 @@ import io.astaire.cli.demo.Prerequisites;
 import io.astaire.cli.demo.UiRelay;
 import io.astaire.cli.lab.ChainLab;
 import io.astaire.cli.lab.LabException;
+import io.astaire.cli.lab.LabNamespace;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -192,10 +193,15 @@ final class DemoCommand implements Callable<Integer> {
     private int summary(DemoRun run, PrintStream out, List<Hop.Sample> before) {
         DemoRun.Checks checks = run.check();
         String described = run.describeChain();
+        LabNamespace.Result traced = run.traceChain();
         List<Hop.Sample> last = run.sample();
         out.println();
         out.println("The controller's view (astaire describe chain " + DemoTopology.CHAIN + ", counters the nodes report):");
         described.lines().forEach(l -> out.println("  " + l));
+        out.println();
+        out.println("One probe's path (astaire trace --chain " + DemoTopology.CHAIN + " --to " + ChainLab.SERVER
+                + " --proto tcp --dport " + DemoTopology.HTTP_PORT + "):");
+        traced.output().lines().forEach(l -> out.println("  " + l));
         out.println();
         out.println("Summary (" + LocalTime.now().format(CLOCK) + "):");
         out.print(HopTable.render(last, before));
@@ -210,11 +216,13 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  http:   " + (checks.http() ? "ok  " : "FAIL") + " " + checks.httpLine());
         out.println("  acl:    " + (checks.denied() ? "ok   TCP to port " + DemoTopology.DENIED_PORT + " was denied"
                 : "note TCP to port " + DemoTopology.DENIED_PORT + " was not denied"));
-        boolean ok = through == last.size() && checks.ok();
+        String traceLast = traced.output().strip().lines().reduce((x, y) -> y).orElse("");
+        out.println("  trace:  " + (traced.ok() ? "ok   " : "FAIL ") + traceLast);
+        boolean ok = through == last.size() && checks.ok() && traced.ok();
         out.println(ok
                 ? "Result: traffic went through every hop (" + through + " of " + last.size() + ", both ways)."
                 : "Result: FAILED: traffic went through " + through + " of " + last.size()
-                        + " hops both ways; see the logs in " + run.logDir());
+                        + " hops both ways" + (traced.ok() ? "" : ", the probe did not come back") + "; see the logs in " + run.logDir());
         out.flush();
         return ok ? 0 : 1;
     }

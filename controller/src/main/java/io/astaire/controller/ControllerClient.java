@@ -53,7 +53,8 @@ public final class ControllerClient {
 
     private final URI base;
     private final String token;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1) // no h2c upgrade: see ControllerTopologySource
+            .connectTimeout(Duration.ofSeconds(3)).build();
 
     private ControllerClient(URI base, String token) {
         this.base = base;

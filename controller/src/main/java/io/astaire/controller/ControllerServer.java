@@ -176,6 +176,7 @@ public final class ControllerServer implements AutoCloseable {
         cfg.router.ignoreTrailingSlashes = true;
 
         var r = cfg.routes;
+        r.before(this::refuseWhileClosing);
         r.before(this::authorize);
         r.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.field(), e.getMessage()));
         r.exception(ModelException.class, (e, ctx) -> error(ctx, 400, e.field(), e.getMessage()));
@@ -230,6 +231,19 @@ public final class ControllerServer implements AutoCloseable {
         });
     }
 
+    /**
+     * A request that reaches the server while it stops is answered at once, on a connection that
+     * closes: a client must not park a long poll on, or reuse, a connection the stopping server may
+     * leave unanswered (seen: a node's watch sent just as the controller stopped hung for its whole
+     * request timeout instead of failing and retrying).
+     */
+    private void refuseWhileClosing(Context ctx) {
+        if (closing) {
+            ctx.header("Connection", "close");
+            throw new ApiException(503, null, "the controller is stopping");
+        }
+    }
+
     // ---- auth ----
 
     private void authorize(Context ctx) {
@@ -279,6 +293,9 @@ public final class ControllerServer implements AutoCloseable {
         Duration timeout = duration(ctx.queryParam("timeout"), MAX_WATCH);
         WatchCondition condition = WatchCondition.of(after, bool(ctx, "ready"), longParam(ctx, "readyAfter"));
         ctx.future(() -> awaitChange(condition, System.nanoTime() + timeout.toNanos()).thenAccept(s -> {
+            if (closing) {
+                ctx.header("Connection", "close"); // a watcher woken by close(): its next poll opens a new connection, which fails fast
+            }
             if (s != null) {
                 sendTopology(ctx, s);
             } else {

@@ -61,7 +61,8 @@ class DemoSmokeTest {
         }
         assertThat(seen).containsExactlyElementsOf(HOPS);
         assertThat(text).contains("Result: traffic went through every hop (5 of 5, both ways).")
-                .contains("ping:   ok").contains("http:   ok").contains("4194304 bytes");
+                .contains("ping:   ok").contains("http:   ok").contains("4194304 bytes")
+                .contains("trace:  ok   arrived: arrived at the egress and back at the ingress: 5 hops forward, 5 back");
         // The nodes report to the controller: describe shows each hop's own counters.
         assertThat(text).containsPattern("255  acl .* sf-acl\\S* v1, .*acl\\.processed=[1-9]")
                 .containsPattern("count\\.processed=[1-9]").containsPattern("pass\\.processed=[1-9]")

@@ -289,6 +289,20 @@ public final class DemoRun implements AutoCloseable {
         return r.ok() ? r.output() : "(astaire describe failed, exit " + r.exit() + ": " + r.output().strip() + ")";
     }
 
+    /**
+     * One probe through the chain as the HTTP download's first packet would go: {@code astaire trace}
+     * run in the controller's namespace against the controller (which sends the probe and collects
+     * the nodes' reports). Exit 0 when it arrived at the egress and came back to the ingress.
+     */
+    public LabNamespace.Result traceChain() {
+        List<String> cmd = new ArrayList<>(astaire);
+        cmd.add(1, "-XX:TieredStopAtLevel=1");
+        cmd.addAll(List.of("trace", "--chain", DemoTopology.CHAIN, "--from", ChainLab.CLIENT, "--to", ChainLab.SERVER,
+                "--proto", "tcp", "--dport", Integer.toString(DemoTopology.HTTP_PORT),
+                "--controller", "http://127.0.0.1:" + DemoTopology.CONTROLLER_PORT, "--token", token));
+        return controllerNs.execResult(60, cmd.toArray(String[]::new));
+    }
+
     /** Stops every process and deletes every namespace; safe to call twice and from a shutdown hook. */
     @Override
     public synchronized void close() {

@@ -95,7 +95,10 @@ public final class ControllerTopologySource implements TopologySource {
         this.base = URI.create(b);
         this.firstWait = firstWait;
         this.pollTimeout = pollTimeout;
-        this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        // HTTP/1.1: the controller (Jetty) speaks no cleartext HTTP/2, and with the default the client
+        // offers an h2c upgrade on every new connection (seen: a poll sent as the controller stopped
+        // hung for its whole request timeout).
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
         this.thread = Thread.ofPlatform().daemon().name("topology-watch").start(this::run);
     }
 

@@ -41,7 +41,8 @@ public final class NodeStatusReporter implements AutoCloseable {
         return env == null || env.isBlank() ? null : env.trim();
     }
 
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1) // no h2c upgrade: see ControllerTopologySource
+            .connectTimeout(Duration.ofSeconds(2)).build();
     private final URI uri;
     private final String bearer;
     private final String name;
