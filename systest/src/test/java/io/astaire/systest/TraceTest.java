@@ -147,6 +147,19 @@ class TraceTest {
     }
 
     @Test
+    @Order(3)
+    void aOneWayChainsProbeEndsAtTheEgress() {
+        Traced t = trace("--from", ChainLab.CLIENT, "--to", ChainLab.SERVER, "--proto", "udp",
+                "--dport", Integer.toString(ChainLab.ONE_WAY_UDP_PORT));
+        assertThat(t.exit).as(t.output).isZero();
+        assertThat(t.result.outcome()).isEqualTo(TraceResult.ARRIVED);
+        assertThat(t.result.hops()).extracting(TraceHop::label).containsExactly("ingress", "count", "egress");
+        assertThat(t.result.hops().getLast().detail()).isEqualTo("not delivered; no reverse path for its replies");
+        assertThat(t.result.message()).startsWith("arrived at the egress: 3 hops")
+                .endsWith("; note: the classifier put the probe on SPI " + (WEB + 1) + ", not chain web's SPI " + WEB);
+    }
+
+    @Test
     @Order(4)
     void probesAreNeverDeliveredToTheServer() throws Exception {
         int sport = 41234;

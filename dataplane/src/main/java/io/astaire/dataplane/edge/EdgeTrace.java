@@ -112,7 +112,9 @@ final class EdgeTrace {
         String detail = rule >= 0 ? "rule " + rules.ruleName(rule)
                 : spi != RuleTable.NO_MATCH ? "default chain " + rules.defaultChain() : "no rule matches " + describe();
         if (spi == RuleTable.NO_MATCH) {
-            classified(transport, reverseStart, null, TraceHop.DROPPED, "no_match", detail, null);
+            if (arrivedSi == null) {
+                classified(transport, reverseStart, null, TraceHop.DROPPED, "no_match", detail, null);
+            } // else a one-way chain's egress: its replies are not classified, which is no drop (the caller says so)
             return null;
         }
         Route<Object> route = t.forwarding().route(spi, ServicePath.INITIAL_SI);
