@@ -9,7 +9,8 @@ const topology = {
 };
 const nodes = [
   {name: 'ingress@vm', role: 'ingress', appliedVersion: 3, counters: {'ingress.sent': 10, 'ingress.delivered': 30, 'ingress.drop_no_match': 4}, stale: false},
-  {name: 'sf-acl-0', role: 'sf', functions: ['acl'], appliedVersion: 3, counters: {datagrams: 40, 'dropped.function_verdict': 2, 'dropped.ttl_expired': 0}},
+  {name: 'sf-acl-0', role: 'sf', functions: ['acl'], appliedVersion: 3,
+    counters: {datagrams: 40, 'path.10.packets': 15, 'path.8388618.packets': 25, 'dropped.function_verdict': 2, 'dropped.ttl_expired': 0}},
   {name: 'sf-acl-1', role: 'sf', functions: ['acl'], appliedVersion: 2, counters: {datagrams: 0}, stale: true},
   {name: 'egress@vm', role: 'egress', appliedVersion: 3, counters: {'egress.delivered': 9, 'egress.sent': 31}},
 ];
@@ -23,14 +24,18 @@ test('hops in path order, each function with the nodes serving it', () => {
   assert.equal(view.reverseSpi, 8388618);
 });
 
-test('packets by direction at the edges, both together at a function node; drops by reason, zeros left out', () => {
-  const rates = new Map([['ingress@vm', {'ingress.sent': 5, 'ingress.delivered': 15}], ['sf-acl-0', {datagrams: 20, 'dropped.function_verdict': 1}]]);
+test('packets by direction at the edges and, by SPI, at a function node; drops by reason, zeros left out', () => {
+  const rates = new Map([['ingress@vm', {'ingress.sent': 5, 'ingress.delivered': 15}],
+    ['sf-acl-0', {datagrams: 20, 'path.10.packets': 8, 'path.8388618.packets': 12, 'dropped.function_verdict': 1}]]);
   const [ingress, acl] = chainView(topology, 'demo', nodes, rates, 3).hops;
   const i = ingress.nodes[0];
   assert.deepEqual([i.forward, i.reverse, i.all, i.ppsForward, i.ppsReverse, i.ppsAll], [10, 30, 40, 5, 15, 20]);
   assert.deepEqual(i.drops, {no_match: 4});
   const a = acl.nodes[0];
-  assert.deepEqual([a.forward, a.all, a.ppsForward, a.ppsAll], [null, 40, null, 20]);
+  assert.deepEqual([a.forward, a.reverse, a.all, a.ppsForward, a.ppsReverse, a.ppsAll], [15, 25, 40, 8, 12, 20],
+      'a function node: its directions are the chain\'s two SPIs, all is every datagram');
+  const old = chainView(topology, 'demo', nodes, rates, 3).hops[1].nodes[1]; // reports no path counters
+  assert.deepEqual([old.forward, old.reverse, old.ppsForward], [null, null, null]);
   assert.deepEqual(a.drops, {function_verdict: 2});
   assert.deepEqual(a.dropRates, {function_verdict: 1});
   assert.equal(a.bytesPerSecond, null, 'no bytes counter in these reports');

@@ -6,9 +6,15 @@
 const ROLES = {
   ingress: {forward: 'ingress.sent', reverse: 'ingress.delivered', all: null, dropPrefix: 'ingress.drop_'},
   egress: {forward: 'egress.delivered', reverse: 'egress.sent', all: null, dropPrefix: 'egress.drop_'},
-  // A function node counts the datagrams it receives, both directions together.
+  // A function node counts the datagrams it receives, and per service path (path.<spi>.packets):
+  // the chain's forward and reverse SPIs are its two directions (see sfNames).
   sf: {forward: null, reverse: null, all: 'datagrams', dropPrefix: 'dropped.'},
 };
+
+/** A function node's counter names for one chain's directions. */
+function sfNames(chain) {
+  return {...ROLES.sf, forward: 'path.' + chain.spi + '.packets', reverse: 'path.' + (chain.spi | 0x800000) + '.packets'};
+}
 
 /**
  * @param topology GET /api/v1/topology
@@ -29,7 +35,7 @@ export function chainView(topology, chainName, nodes, rates, version) {
     const serving = nodes.filter(n => n.role === 'sf' && (n.functions || []).includes(name));
     hops.push({
       id: name, role: 'sf', label: name, does: 'function ' + f.kind, address: f.address || '',
-      replicas: f.replicas || 1, nodes: serving.map(n => nodeView(n, rates, version)),
+      replicas: f.replicas || 1, nodes: serving.map(n => nodeView(n, rates, version, sfNames(chain))),
     });
   }
   hops.push(edgeHop('egress', topology.egress, nodes, rates, version));
@@ -47,11 +53,14 @@ function edgeHop(role, endpoint, nodes, rates, version) {
   };
 }
 
-function nodeView(node, rates, version) {
-  const names = ROLES[node.role] || ROLES.sf;
+function nodeView(node, rates, version, roleNames) {
+  const names = roleNames || ROLES[node.role] || ROLES.sf;
   const counters = node.counters || {};
   const r = rates.get(node.name) || null;
   const pick = (from, key) => key === null || from === null ? null : (from[key] ?? 0);
+  // A direction's counter the node does not report at all (a path it has not carried, an older
+  // node) is unknown, not 0.
+  const pickDir = (from, key) => key !== null && !(key in counters) ? null : pick(from, key);
   const drops = {};
   let dropTotal = 0;
   for (const [key, value] of Object.entries(counters)) {
@@ -69,9 +78,9 @@ function nodeView(node, rates, version) {
     stale: node.stale === true,
     lastSeen: node.lastSeen,
     measured: r !== null,
-    forward: pick(counters, names.forward), reverse: pick(counters, names.reverse),
+    forward: pickDir(counters, names.forward), reverse: pickDir(counters, names.reverse),
     all: names.all ? pick(counters, names.all) : sum(pick(counters, names.forward), pick(counters, names.reverse)),
-    ppsForward: pick(r, names.forward), ppsReverse: pick(r, names.reverse),
+    ppsForward: pickDir(r, names.forward), ppsReverse: pickDir(r, names.reverse),
     ppsAll: names.all ? pick(r, names.all) : sum(pick(r, names.forward), pick(r, names.reverse)),
     // Bytes: every counter with "bytes" in its name (the edges report sent and delivered bytes, a
     // function node the bytes it received). Hop latency: a function node reports the nanoseconds

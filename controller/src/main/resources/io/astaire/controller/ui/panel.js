@@ -49,7 +49,7 @@ export function drawPanel(tbody, view, version, now) {
         cell('hop', hop.label),
         cell('node', n.name),
         cell('version', versionText(n, version), n.behind || n.rejected ? 'warn' : ''),
-        // A function node counts both directions together: its split is not reported ('–').
+        // A function node's directions are its counts on the chain's two SPIs; '–' where it reports none.
         cell('pps-fwd', rate(n.ppsForward), 'num'),
         cell('pps-rev', rate(n.ppsReverse), 'num'),
         cell('pps-all', rate(n.ppsAll), 'num'),

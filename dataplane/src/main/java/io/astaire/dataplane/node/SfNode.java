@@ -390,6 +390,9 @@ public final class SfNode implements AutoCloseable {
                 out.put(f.name() + ".processed", f.processed());
                 out.put(f.name() + ".dropped", f.dropped());
             }
+            for (PathStats p : s.everyPath) {
+                out.put("path." + p.spiLabel + ".packets", p.sum(PathStats.PACKETS_IN)); // per path: each chain's directions apart
+            }
         }
         return out;
     }
