@@ -7,6 +7,7 @@ import io.astaire.k8s.inject.InjectException;
 import io.astaire.k8s.inject.InjectOptions;
 import io.astaire.k8s.inject.SidecarRole;
 import io.astaire.k8s.inject.WorkloadInjector;
+import io.astaire.model.EndpointSpec;
 import io.astaire.model.IpPrefix;
 import io.astaire.model.ModelException;
 import io.astaire.model.Topology;
@@ -70,8 +71,9 @@ final class K8sInjectCommand implements Callable<Integer> {
     @Option(names = "--tun", paramLabel = "NAME", defaultValue = RenderOptions.DEFAULT_TUN, description = "TUN device in the pod (default: ${DEFAULT-VALUE}).")
     String tun;
 
-    @Option(names = "--port", paramLabel = "N", defaultValue = "" + InjectOptions.DEFAULT_PORT, description = "The sidecar's UDP port (default: ${DEFAULT-VALUE}).")
-    int port;
+    @Option(names = "--port", paramLabel = "N",
+            description = "The sidecar's UDP port (default: the port of the chain's ingress or egress in --chain-file, else " + InjectOptions.DEFAULT_PORT + ").")
+    Integer port;
 
     @Option(names = "--metrics-port", paramLabel = "N", defaultValue = "" + Names.METRICS_PORT,
             description = "Where the sidecar serves /metrics, /healthz, /readyz (default: ${DEFAULT-VALUE}).")
@@ -95,7 +97,8 @@ final class K8sInjectCommand implements Callable<Integer> {
         try {
             SidecarRole sidecarRole = SidecarRole.parse(role);
             List<IpPrefix> prefixes = routes.isEmpty() ? chainRoutes(sidecarRole) : IngressCommand.EdgeOptions.prefixes("--route", routes);
-            InjectOptions options = new InjectOptions(chain, sidecarRole, prefixes, instance, image, tun, port, metricsPort, configMap, controller);
+            InjectOptions options = new InjectOptions(chain, sidecarRole, prefixes, instance, image, tun, sidecarPort(sidecarRole), metricsPort,
+                    configMap, controller);
             result = new WorkloadInjector(options, skipUnknown).inject(readInput(), file.equals("-") ? "stdin" : file);
         } catch (IllegalArgumentException | InjectException e) {
             err.println(command + ": " + e.getMessage());
@@ -112,6 +115,22 @@ final class K8sInjectCommand implements Callable<Integer> {
         out.flush();
         result.outcomes().forEach(o -> err.println(command + ": " + o));
         return 0;
+    }
+
+    /** --port, else the port the chain gives the edge the sidecar plays (the nodes send it there), else 4790. */
+    private int sidecarPort(SidecarRole sidecarRole) {
+        if (port != null) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("--port must be within 1-65535, was " + port);
+            }
+            return port;
+        }
+        if (chainFile == null) {
+            return InjectOptions.DEFAULT_PORT;
+        }
+        Topology topology = TopologyCodec.read(chainFile);
+        EndpointSpec edge = sidecarRole == SidecarRole.CLIENT ? topology.ingress() : topology.egress();
+        return edge == null || edge.address() == null ? InjectOptions.DEFAULT_PORT : edge.address().port();
     }
 
     private List<IpPrefix> chainRoutes(SidecarRole sidecarRole) {

@@ -47,6 +47,31 @@ class K8sInjectCommandTest {
     }
 
     @Test
+    void theSidecarListensOnThePortTheChainGivesItsEdgeUnlessToldOtherwise(@TempDir Path dir) throws Exception {
+        Path workload = Files.writeString(dir.resolve("shop.yaml"), DEPLOYMENT);
+        // examples/chain.yaml: the ingress at port 4790, the egress at 4794
+        assertThat(listenPort(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--chain-file", EXAMPLE.toString())))
+                .isEqualTo("4790");
+        assertThat(listenPort(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "server",
+                "--chain-file", EXAMPLE.toString(), "--route", "10.244.0.0/16"))).isEqualTo("4794");
+        assertThat(listenPort(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "server",
+                "--chain-file", EXAMPLE.toString(), "--route", "10.244.0.0/16", "--port", "5000"))).isEqualTo("5000");
+        assertThat(listenPort(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--route", "10.0.0.0/8")))
+                .as("no chain file: the standard port").isEqualTo("4790");
+        assertThat(K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--route", "10.0.0.0/8", "--port", "0").err())
+                .contains("--port must be within 1-65535, was 0");
+    }
+
+    /** The port of the injected sidecar's --listen. */
+    private static String listenPort(K8sCommandTest.Run r) {
+        assertThat(r.exit()).as(r.err()).isZero();
+        Deployment d = new KubernetesSerialization().unmarshal(r.out());
+        List<String> args = d.getSpec().getTemplate().getSpec().getInitContainers().getFirst().getArgs();
+        String listen = args.get(args.indexOf("--listen") + 1);
+        return listen.substring(listen.lastIndexOf(':') + 1);
+    }
+
+    @Test
     void theServerNeedsReplyPrefixesTheExampleDoesNotNameSoItSaysHowToGiveThem(@TempDir Path dir) throws Exception {
         Path workload = Files.writeString(dir.resolve("db.yaml"), DEPLOYMENT);
         K8sCommandTest.Run r = K8sCommandTest.run("k8s", "inject", "-f", workload.toString(), "--chain", "web", "--role", "server", "--chain-file", EXAMPLE.toString());
