@@ -125,6 +125,21 @@ class TraceTest {
 
     @Test
     @Order(2)
+    void anIpv6ProbeTakesTheWholePathBothWaysToo() {
+        for (String[] flow : new String[][] {{}, {"--proto", "tcp", "--dport", "8000"}}) {
+            List<String> args = new ArrayList<>(List.of("--from", ChainLab.CLIENT6, "--to", ChainLab.SERVER6));
+            args.addAll(List.of(flow));
+            Traced t = trace(args.toArray(String[]::new));
+            assertThat(t.exit).as(t.output).isZero();
+            assertThat(t.result.flow().protocol()).isEqualTo(flow.length == 0 ? "icmpv6" : "tcp");
+            assertThat(t.result.hops()).extracting(TraceHop::label)
+                    .containsExactly("ingress", "acl", "count", "pass", "egress", "egress", "pass", "count", "acl", "ingress");
+            assertThat(t.result.hops().getFirst().detail()).isEqualTo(flow.length == 0 ? "rule icmp6" : "rule tcp6-to-servers");
+        }
+    }
+
+    @Test
+    @Order(2)
     void aProbeTheAclDeniesNamesTheAclHopAndTheRule() {
         Traced t = trace("--from", ChainLab.CLIENT, "--to", ChainLab.SERVER, "--proto", "tcp", "--dport", Integer.toString(DENIED_PORT));
         assertThat(t.exit).as(t.output).isEqualTo(1);
