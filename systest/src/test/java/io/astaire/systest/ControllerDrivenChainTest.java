@@ -150,7 +150,7 @@ class ControllerDrivenChainTest {
         // astaire trace through the controller: it sends the probe and collects the nodes' reports.
         List<String> trace = new ArrayList<>(astaire(work));
         trace.addAll(List.of("trace", "--controller", url, "--chain", "web", "--from", ChainLab.CLIENT, "--to", ChainLab.SERVER,
-                "--proto", "tcp", "--dport", "80"));
+                "--proto", "tcp", "--dport", "80", "--timeout", "5s")); // returns as soon as the probe is back
         LabNamespace.Result refused = fabric.execResult(60, trace.toArray(String[]::new));
         assertThat(refused.exit()).as(refused.output()).isEqualTo(1);
         assertThat(refused.output()).contains("the controller refused the write", "pass --token");

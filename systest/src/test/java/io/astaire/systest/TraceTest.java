@@ -233,7 +233,7 @@ class TraceTest {
 
     private List<String> command(String... args) {
         List<String> cmd = new ArrayList<>(astaire);
-        cmd.addAll(List.of("trace", "-f", topology.toString(), "--chain", "web", "--timeout", "3s"));
+        cmd.addAll(List.of("trace", "-f", topology.toString(), "--chain", "web", "--timeout", "5s")); // an arrived probe returns at once
         cmd.addAll(List.of(args));
         return cmd;
     }

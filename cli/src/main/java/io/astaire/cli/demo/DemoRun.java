@@ -298,7 +298,7 @@ public final class DemoRun implements AutoCloseable {
         List<String> cmd = new ArrayList<>(astaire);
         cmd.add(1, "-XX:TieredStopAtLevel=1");
         cmd.addAll(List.of("trace", "--chain", DemoTopology.CHAIN, "--from", ChainLab.CLIENT, "--to", ChainLab.SERVER,
-                "--proto", "tcp", "--dport", Integer.toString(DemoTopology.HTTP_PORT),
+                "--proto", "tcp", "--dport", Integer.toString(DemoTopology.HTTP_PORT), "--timeout", "5s", // returns once it is back
                 "--controller", "http://127.0.0.1:" + DemoTopology.CONTROLLER_PORT, "--token", token));
         return controllerNs.execResult(60, cmd.toArray(String[]::new));
     }

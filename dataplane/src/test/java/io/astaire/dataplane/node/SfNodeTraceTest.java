@@ -127,14 +127,15 @@ class SfNodeTraceTest {
                             TestPackets.udp4(ip("10.0.0.1") + i, ip("10.20.0.7"), 40000, 80, 100, i)));
                 }
             }
-            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
             await().atMost(Duration.ofSeconds(20)).until(() -> sink.received.size() >= ordinary);
+            // Until the node had handled the last ordinary packet, and with it every probe sent before it.
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
             String metrics = Metrics.get(node.metricsAddress(), "/metrics").body();
             double reported = Metrics.value(metrics, "astaire_oam_trace_total", "outcome", "reported");
             double limited = Metrics.value(metrics, "astaire_oam_trace_total", "outcome", "rate_limited");
             assertThat(reported).isPositive();
             assertThat(limited).isPositive();
-            // One worker: at most its cap per second of the flood (and the second the last report went in).
+            // One worker: at most its cap per second of the flood (and of the window the last reports went in).
             assertThat(reported).isLessThanOrEqualTo(20.0 * (seconds + 2));
             collector.setSoTimeout(1000);
             int reports = 0;
