@@ -138,6 +138,7 @@ final class TraceCommand implements Callable<Integer> {
 
     private TraceResult traceByController(TraceRequest request) {
         request.timeout(); // refused here, before a request goes out
+        request.checkFlow();
         ControllerClient client = ControllerClient.of(controller, token);
         String path = "/api/v1/chains/" + URLEncoder.encode(chain, StandardCharsets.UTF_8) + "/trace";
         ControllerClient.Response r = client.post(path, TopologyCodec.toJson(request));

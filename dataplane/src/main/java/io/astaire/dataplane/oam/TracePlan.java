@@ -49,6 +49,28 @@ public record TracePlan(String chain, int expectedSpi, boolean symmetric, HopAdd
         if (ingress == null || ingress.address() == null) {
             throw new Refused("chain", "the topology gives the ingress no address: a trace starts there");
         }
+        Checked c = checkFlow(destination, source, protocol, sourcePort, destinationPort);
+        int number = c.protocol().number();
+        InetAddress from = c.source() != null ? c.source() : defaultSource(topology, chain, c.destination(), number);
+        Integer sport = c.ports() ? (sourcePort != null ? sourcePort : ThreadLocalRandom.current().nextInt(49152, 65536)) : null;
+        TraceFlow flow = new TraceFlow(c.protocol().label(), text(from), sport, text(c.destination()), c.ports() ? destinationPort : null);
+        return new TracePlan(chain, spec.spi(), spec.isSymmetric(), ingress.address(), flow, number);
+    }
+
+    /** The flow's fields, checked. */
+    private record Checked(InetAddress destination, InetAddress source, Protocol protocol, boolean ports) {}
+
+    /**
+     * The checks that need no topology (addresses, protocol, ports), so a client can refuse a bad
+     * request before sending it anywhere; {@link #of} makes them too.
+     *
+     * @throws Refused naming the field
+     */
+    public static void check(String destination, String source, String protocol, Integer sourcePort, Integer destinationPort) {
+        checkFlow(destination, source, protocol, sourcePort, destinationPort);
+    }
+
+    private static Checked checkFlow(String destination, String source, String protocol, Integer sourcePort, Integer destinationPort) {
         InetAddress to = literal("destination", destination);
         boolean v6 = to instanceof Inet6Address;
         Protocol p = protocol(protocol, destinationPort, v6);
@@ -62,13 +84,11 @@ public record TracePlan(String chain, int expectedSpi, boolean symmetric, HopAdd
         }
         checkPort("destinationPort", destinationPort);
         checkPort("sourcePort", sourcePort);
-        InetAddress from = source != null ? literal("source", source) : defaultSource(topology, chain, to, number);
-        if ((from instanceof Inet6Address) != v6) {
+        InetAddress from = source != null ? literal("source", source) : null;
+        if (from != null && (from instanceof Inet6Address) != v6) {
             throw new Refused("source", text(from) + " is not of the IP version of the destination " + text(to));
         }
-        Integer sport = ports ? (sourcePort != null ? sourcePort : ThreadLocalRandom.current().nextInt(49152, 65536)) : null;
-        TraceFlow flow = new TraceFlow(p.label(), text(from), sport, text(to), ports ? destinationPort : null);
-        return new TracePlan(chain, spec.spi(), spec.isSymmetric(), ingress.address(), flow, number);
+        return new Checked(to, from, p, ports);
     }
 
     private static Protocol protocol(String text, Integer destinationPort, boolean v6) {

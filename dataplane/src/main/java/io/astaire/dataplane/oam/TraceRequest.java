@@ -15,6 +15,11 @@ public record TraceRequest(String destination, String source, String protocol, I
         return TracePlan.of(topology, chain, destination, source, protocol, sourcePort, destinationPort);
     }
 
+    /** Refuses what is wrong with the flow without a topology (see {@link TracePlan#check}). */
+    public void checkFlow() {
+        TracePlan.check(destination, source, protocol, sourcePort, destinationPort);
+    }
+
     /** The time to wait, checked: 100 ms to {@value #MAX_TIMEOUT_MILLIS} ms, default {@value #DEFAULT_TIMEOUT_MILLIS}. */
     public java.time.Duration timeout() {
         int ms = timeoutMillis == null ? DEFAULT_TIMEOUT_MILLIS : timeoutMillis;
