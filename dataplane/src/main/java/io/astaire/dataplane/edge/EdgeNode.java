@@ -5,11 +5,11 @@ import io.astaire.dataplane.agent.IdleStrategy;
 import io.astaire.dataplane.classify.Classifier;
 import io.astaire.dataplane.classify.ClassifierTooLargeException;
 import io.astaire.dataplane.classify.RuleHitLedger;
-import io.astaire.dataplane.oam.TraceReporter;
 import io.astaire.dataplane.config.TopologySource;
 import io.astaire.dataplane.counters.DropReason;
 import io.astaire.dataplane.forward.DrainTimer;
 import io.astaire.dataplane.forward.ForwardingTable;
+import io.astaire.dataplane.oam.TraceReporter;
 import io.astaire.dataplane.resolve.HopResolver;
 import io.astaire.dataplane.resolve.ResolvedHop;
 import io.astaire.dataplane.transport.DatagramTransport;
@@ -368,12 +368,12 @@ public final class EdgeNode implements AutoCloseable {
         return stoppedWorker() == null && sends.problem() == null;
     }
 
-    /** OAM echo requests the edge answered ({@code answered}) or refused, over its network workers. */
     /** The trace reporters of the network workers (for /metrics). */
     public List<TraceReporter> traceReporters() {
         return netWorkers.stream().map(w -> w.trace().reporter()).toList();
     }
 
+    /** OAM echo requests the edge answered ({@code answered}) or refused, over its network workers. */
     public long echoes(boolean answered) {
         long n = 0;
         for (NetworkToTunWorker w : netWorkers) {

@@ -59,8 +59,13 @@ final class Worker implements Agent {
     private final TraceReporter tracer;
     /** The slot of the batch that holds an admitted trace probe, -1 when none (at most one: see {@link #admitProbe}). */
     private int probeSlot = -1;
+    // What became of the probe, taken right after its slot was processed: the fields below it are
+    // any later packet's by the time the batch has been sent and the probe is reported.
     private boolean probeForwarded;
-    // Why the last packet was dropped and by which function: read only to report a probe.
+    private String probeDrop;
+    private String probeDroppedBy;
+    private String probeDetail;
+    // Why the packet in hand was dropped and by which function, and whether its functions ran.
     private String dropLabel;
     private LocalFunction droppedBy;
     private boolean functionsRan;
@@ -130,6 +135,9 @@ final class Worker implements Agent {
             }
             if (probeSlot == i) {
                 probeForwarded = send;
+                probeDrop = send ? null : dropLabel == null ? DropReason.INTERNAL_ERROR.label() : dropLabel;
+                probeDroppedBy = send || droppedBy == null ? null : droppedBy.name();
+                probeDetail = functionsRan ? context.explanation() : null;
             }
             if (send) {
                 toSend++;
@@ -146,7 +154,7 @@ final class Worker implements Agent {
         }
         if (probeSlot >= 0) {
             try {
-                reportProbe(s, probeSlot, probeForwarded); // after the send: the report's cost is not the next hop's latency
+                reportProbe(s, probeSlot); // after the send: the report's cost is not the next hop's latency
             } catch (RuntimeException e) {
                 probeSlot = -1;
                 tracer.refuse();
@@ -267,7 +275,7 @@ final class Worker implements Agent {
     }
 
     /** Tells the trace's collector what this node did with the probe in {@code slot}. */
-    private void reportProbe(NodeState s, int slot, boolean forwarded) {
+    private void reportProbe(NodeState s, int slot) {
         probeSlot = -1;
         ByteBuffer buf = batch.buffer(slot);
         int nsh = batch.offset(slot) + VxlanGpeHeader.LENGTH;
@@ -279,16 +287,14 @@ final class Worker implements Agent {
                 names.add(f.name());
             }
         }
-        String detail = functionsRan ? context.explanation() : null;
-        if (forwarded) {
+        if (probeForwarded) {
             int siOut = buf.get(nsh + 7) & 0xFF;
             int ttlOut = (buf.getShort(nsh) >> 6) & 0x3F;
             tracer.report(transport, names, spi, tracer.siIn(), siOut, tracer.ttlIn(), ttlOut, TraceHop.FORWARDED,
-                    null, null, detail, batch.destination(slot));
+                    null, null, probeDetail, batch.destination(slot));
         } else {
             tracer.report(transport, names, spi, tracer.siIn(), null, tracer.ttlIn(), null, TraceHop.DROPPED,
-                    dropLabel == null ? DropReason.INTERNAL_ERROR.label() : dropLabel,
-                    droppedBy == null ? null : droppedBy.name(), detail, null);
+                    probeDrop, probeDroppedBy, probeDetail, null);
         }
     }
 

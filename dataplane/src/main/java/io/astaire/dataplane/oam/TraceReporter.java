@@ -113,7 +113,9 @@ public final class TraceReporter {
     /** As {@link #report}, for the reverse leg an egress starts from the probe in hand. */
     public void reportReverseStart(DatagramTransport transport, int spi, int ttlOut, String verdict, String reason,
                                    String detail, Endpoint next) {
-        send(transport, TraceHop.REVERSE, List.of(), spi, null, 255, null, ttlOut, verdict, reason, null, detail, next);
+        boolean sent = TraceHop.CLASSIFIED.equals(verdict); // a probe that went nowhere has no SI or TTL out
+        send(transport, TraceHop.REVERSE, List.of(), spi, null, sent ? 255 : null, null, sent ? ttlOut : null, verdict, reason,
+                null, detail, next);
     }
 
     private void send(DatagramTransport transport, String direction, List<String> functions, Integer spi, Integer siIn,
