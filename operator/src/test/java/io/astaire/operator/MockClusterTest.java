@@ -1,0 +1,62 @@
+package io.astaire.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/** The test API server itself: a client that goes away mid-stream must not stall everyone else's requests. */
+class MockClusterTest {
+    @Test
+    void closingAClientWhoseWatchesHaveEventsInFlightLeavesTheServerAnswering() throws Exception {
+        try (MockCluster cluster = new MockCluster(); NamespacedKubernetesClient writer = cluster.client(); NamespacedKubernetesClient reader = cluster.client()) {
+            writer.configMaps().inNamespace("sfc").resource(configMap(0)).create();
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread churn = Thread.ofPlatform().start(() -> {
+                for (int i = 1; writing.get(); i++) {
+                    writer.configMaps().inNamespace("sfc").resource(configMap(i)).update();
+                }
+            });
+            try {
+                Duration slowest = Duration.ZERO;
+                for (int round = 0; round < 30; round++) {
+                    NamespacedKubernetesClient watching = cluster.client();
+                    List<AutoCloseable> watches = new ArrayList<>();
+                    for (int w = 0; w < 4; w++) {
+                        watches.add(watching.configMaps().inNamespace("sfc").watch(new Watcher<>() {
+                            @Override
+                            public void eventReceived(Action action, ConfigMap resource) {}
+
+                            @Override
+                            public void onClose(WatcherException cause) {}
+                        }));
+                    }
+                    Thread.sleep(20);
+                    watching.close();
+                    long start = System.nanoTime();
+                    assertThat(reader.configMaps().inNamespace("sfc").withName("churn").get()).isNotNull();
+                    Duration took = Duration.ofNanos(System.nanoTime() - start);
+                    slowest = took.compareTo(slowest) > 0 ? took : slowest;
+                }
+                System.out.println("slowest GET after a close: " + slowest.toMillis() + " ms");
+                assertThat(slowest).isLessThan(Duration.ofSeconds(5));
+            } finally {
+                writing.set(false);
+                churn.join();
+            }
+        }
+    }
+
+    private static ConfigMap configMap(int generation) {
+        return new ConfigMapBuilder().withNewMetadata().withName("churn").withNamespace("sfc").endMetadata()
+                .addToData("generation", Integer.toString(generation)).build();
+    }
+}
