@@ -22,6 +22,8 @@ import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.Set;
+import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -32,11 +34,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * absent, else merge the applied fields into it. Field ownership between managers is not
  * modelled; the operator is the only manager of what it applies.
  *
- * <p>One defect of the mock is worked around here: when a client closes a watch while an event
- * for it is queued, fabric8 8.0's watch listener waits on the server's event loop for its sender
- * thread, and that thread waits (up to 30 s) for a write the same event loop must complete.
- * Every request on that loop stalls meanwhile; a CI run saw a GET time out after 10 s right after
- * a test closed a client. {@link UnblockingWatch} moves the close handling off the event loop.
+ * <p>Two defects of fabric8 8.0's mock around a watch that closes are worked around here
+ * ({@link UnblockingWatch}). Its listener, on the server's event loop, shuts its sender thread
+ * down and waits for it, while that thread may wait (up to 30 s) for a write the same event loop
+ * must complete: every request on that loop stalls (a CI run saw a GET time out after 10 s
+ * right after a test closed a client). And it leaves the watch registered until that wait is
+ * over, so a write meanwhile hands an event to the stopped sender: the write's handler throws,
+ * the request never gets an answer (a PUT timed out the same way in the next run). The close is
+ * therefore taken off the event loop, and the watch unregistered under the store's write lock
+ * (no write is between finding a watch and handing it its event) before its sender stops.
  */
 final class MockCluster implements AutoCloseable {
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
@@ -83,12 +89,17 @@ final class MockCluster implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A watch whose close and failure handling, which may block, run on a thread of their own instead of the event loop. */
+    /**
+     * A watch that is unregistered before its sender stops, and whose close and failure handling,
+     * which may block, run on a thread of their own instead of the event loop.
+     */
     private static final class UnblockingWatch extends WebSocketListener {
         private final WebSocketListener watch;
+        private final Runnable unregister;
 
-        UnblockingWatch(WebSocketListener watch) {
+        UnblockingWatch(WebSocketListener watch, Runnable unregister) {
             this.watch = watch;
+            this.unregister = unregister;
         }
 
         @Override
@@ -128,21 +139,48 @@ final class MockCluster implements AutoCloseable {
 
         @Override
         public void onClosed(WebSocket webSocket, int code, String reason) {
-            Thread.ofVirtual().name("mock-watch-closed").start(() -> watch.onClosed(webSocket, code, reason));
+            Thread.ofVirtual().name("mock-watch-closed").start(() -> {
+                unregister.run();
+                watch.onClosed(webSocket, code, reason);
+            });
         }
 
         @Override
         public void onFailure(WebSocket webSocket, Throwable failure, Response response) {
-            Thread.ofVirtual().name("mock-watch-failed").start(() -> watch.onFailure(webSocket, failure, response));
+            Thread.ofVirtual().name("mock-watch-failed").start(() -> {
+                unregister.run();
+                watch.onFailure(webSocket, failure, response);
+            });
         }
     }
 
     private final class ApplyingDispatcher extends KubernetesCrudDispatcher {
+        private final Set<?> watches = superField("watchEventListeners", Set.class);
+        private final ReadWriteLock store = superField("lock", ReadWriteLock.class);
+
+        private <T> T superField(String name, Class<T> type) {
+            try {
+                java.lang.reflect.Field f = KubernetesCrudDispatcher.class.getDeclaredField(name);
+                f.setAccessible(true);
+                return type.cast(f.get(this));
+            } catch (ReflectiveOperationException | ClassCastException e) {
+                throw new IllegalStateException("KubernetesCrudDispatcher has no " + type.getSimpleName() + " " + name
+                        + " any more: see whether MockCluster's watch workaround is still needed", e);
+            }
+        }
+
         @Override
         public MockResponse handleWatch(String path) {
             MockResponse response = super.handleWatch(path);
             WebSocketListener watch = response.getWebSocketListener();
-            return watch == null ? response : response.withWebSocketUpgrade(new UnblockingWatch(watch));
+            return watch == null ? response : response.withWebSocketUpgrade(new UnblockingWatch(watch, () -> {
+                store.writeLock().lock();
+                try {
+                    watches.remove(watch);
+                } finally {
+                    store.writeLock().unlock();
+                }
+            }));
         }
 
         @Override
