@@ -1,5 +1,7 @@
 package io.astaire.k8s;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.lang.reflect.Method;
@@ -8,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -18,7 +21,8 @@ import java.util.regex.Pattern;
  * {@code kubectl apply --validate=strict}. Names and labels are then checked against the rules
  * the API server applies (a Service's name is a DNS-1035 label, other names DNS-1123 subdomains,
  * label keys and values at most 63 characters of the allowed set), so what the API server
- * would refuse fails here too.
+ * would refuse fails here too. Last, every document goes through the official Kubernetes OpenAPI
+ * schema ({@link OfficialSchema}: types, formats, enums, required fields), where Node.js runs.
  */
 final class StrictManifests {
 
@@ -46,9 +50,25 @@ final class StrictManifests {
             if (!refused.isEmpty()) {
                 throw new AssertionError(object.getKind() + "/" + object.getMetadata().getName() + " would be refused: " + refused);
             }
+            Optional<String> schema = OfficialSchema.get().flatMap(s -> s.problems(asJson(doc)));
+            if (schema.isPresent()) {
+                throw new AssertionError(object.getKind() + "/" + object.getMetadata().getName()
+                        + " is refused by the Kubernetes OpenAPI schema: " + schema.get());
+            }
             out.add(object);
         }
         return out;
+    }
+
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    /** The document as written (not as the fabric8 model would write it back). */
+    private static JsonNode asJson(String yamlDocument) {
+        try {
+            return YAML.readTree(yamlDocument);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("not YAML: " + e.getMessage(), e);
+        }
     }
 
     private static final Pattern DNS_1035 = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
