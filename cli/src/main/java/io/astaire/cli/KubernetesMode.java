@@ -52,11 +52,9 @@ final class KubernetesMode {
                 return 2;
             }
             String identity = first(o.identity(), System.getenv("POD_NAME"), hostname());
-            Operator.Settings settings = Operator.Settings.of(namespace, identity, render, o.host(), o.port(), secret);
-            settings = new Operator.Settings(settings.namespace(), settings.identity(), o.lease(), settings.leaseDuration(),
-                    settings.renewDeadline(), settings.retryPeriod(), settings.resync(), render, o.host(), o.port(), secret, o.limits());
+            Operator.Settings settings = Operator.Settings.of(namespace, identity, render, o.host(), o.port(), secret)
+                    .withLease(o.lease()).withLimits(o.limits()).withSwitchTimeout(o.switchTimeout());
             operator = Operator.start(client, settings);
-            operator.server().readiness().switchTimeout(o.switchTimeout());
         } catch (RuntimeException e) {
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) {
@@ -72,7 +70,8 @@ final class KubernetesMode {
         }
         out.println("astaire controller: operator mode, ServiceChains in namespace " + namespace + " (lease " + o.lease() + "), "
                 + "serving on " + o.host() + ":" + operator.server().port());
-        out.println("  nodes watch http://astaire-controller:8080; change chains with kubectl apply -f servicechain.yaml");
+        out.println("  each ServiceChain's nodes watch http://<chain>-controller:8080/servicechains/<chain> "
+                + "(GET /servicechains lists them); change chains with kubectl apply -f servicechain.yaml");
         out.flush();
         KubernetesClient started = client;
         return RunUntilStopped.await(stop, "operator-shutdown", () -> {

@@ -60,7 +60,7 @@ class ControllerKubernetesModeTest {
     }
 
     @Test
-    void servesTheServiceChainOfItsNamespaceToTheNodes() throws Exception {
+    void servesEachServiceChainOfItsNamespaceToItsNodes() throws Exception {
         // CRUD mode; it answers no server-side apply, so only the serving half of the operator works here (the operator module tests the rest).
         KubernetesMockServer api = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
                 new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
@@ -92,12 +92,24 @@ class ControllerKubernetesModeTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> out.toString().contains("serving on"));
                 Matcher port = Pattern.compile("serving on 127\\.0\\.0\\.1:(\\d+)").matcher(out.toString());
                 assertThat(port.find()).as(out.toString()).isTrue();
-                URI topology = URI.create("http://127.0.0.1:" + port.group(1) + "/api/v1/topology");
+                URI topology = URI.create("http://127.0.0.1:" + port.group(1) + "/servicechains/web/api/v1/topology");
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(topology).build(),
                             HttpResponse.BodyHandlers.ofString()).body();
                     assertThat(body).contains("count.sfc.svc.cluster.local:4792").contains("\"web\"");
                 });
+                // A node reports to its chain's URL with the token it derives from the node secret, and
+                // describe, given the same URL, shows the chain and that node.
+                String chainUrl = "http://127.0.0.1:" + port.group(1) + "/servicechains/web";
+                try (var count = new io.astaire.dataplane.config.NodeStatusReporter(URI.create(chainUrl), "web-count-0",
+                        Files.readString(secret), "sf", java.util.List.of("count"), () -> 1, () -> java.util.Map.of("count.packets", 42L),
+                        Duration.ofMillis(100))) {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> count.reportsAccepted() > 0);
+                    ControllerOpsCommandsTest.Run d = ControllerOpsCommandsTest.astaire("describe", "chain", "web", "--controller", chainUrl);
+                    assertThat(d.exit()).as(d.err()).isZero();
+                    assertThat(d.out()).contains("Chain:      web").containsPattern("count\\s+counter\\s+web-count\\.sfc\\.svc\\.cluster\\.local:4792"
+                            + "\\s+web-count-0 v1, \\d+s ago: count\\.packets=42");
+                }
             } finally {
                 command.stop.countDown();
                 t.join(15_000);

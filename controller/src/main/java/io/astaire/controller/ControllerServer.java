@@ -28,8 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The controller's REST API (JSON; YAML accepted in request bodies) over a {@link Registry}.
- * Reads are open; writes need {@code Authorization: Bearer <write token>}; a node's status report
+ * The controller's REST API (JSON; YAML accepted in request bodies) over a {@link Registry}, at
+ * {@code /api/v1}; in the operator mode over one registry per ServiceChain, each at
+ * {@code /servicechains/<name>/api/v1} (the same endpoints). Reads are open; writes need {@code Authorization: Bearer <write token>}; a node's status report
  * needs that node's own token ({@link NodeSecret}), is at most {@link #MAX_REPORT_BYTES} and is
  * tracked within {@link NodeRegistry.Limits}. See {@code docs/controller.md} and
  * {@code /api/v1/openapi.json}.
@@ -37,6 +38,11 @@ import org.slf4j.LoggerFactory;
 public final class ControllerServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerServer.class);
     static final String API = "/api/v1";
+    /** The root of a ServiceChain's own API in the operator mode: {@code /servicechains/<name>} + {@link #API}. */
+    static final String SERVICECHAINS = ControllerProtocol.SERVICECHAINS;
+    private static final String SCOPE_PARAM = "servicechain";
+    private static final String SCOPED = SERVICECHAINS + "/{" + SCOPE_PARAM + "}";
+    private static final java.util.regex.Pattern SCOPE_PREFIX = java.util.regex.Pattern.compile("^" + SERVICECHAINS + "/[^/]+");
     /** Below Jetty's 30 s idle timeout, so a parked long poll is never cut by the server. */
     static final Duration MAX_WATCH = Duration.ofSeconds(25);
     private static final List<Kind> COLLECTIONS = List.of(Kind.FUNCTION, Kind.CHAIN, Kind.RULE);
@@ -44,10 +50,11 @@ public final class ControllerServer implements AutoCloseable {
     static final int MAX_REPORT_BYTES = 64 * 1024;
     static final int MAX_NODE_NAME = 253;
 
-    private final Registry registry;
-    private final NodeRegistry nodes;
-    private final PathReadiness readiness;
-    private final ControllerMeters meters;
+    /** The controller's own topology; null in the operator mode, which serves only {@link #chains}. */
+    private final ServedRegistry own;
+    private final java.util.concurrent.ConcurrentMap<String, ServedRegistry> chains = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final NodeRegistry.Limits limits;
+    private final ControllerMeters meters = new ControllerMeters();
     private volatile boolean closing;
     private final WriteToken token;
     private final NodeSecret nodeSecret;
@@ -61,14 +68,12 @@ public final class ControllerServer implements AutoCloseable {
 
     private ControllerServer(Registry registry, WriteToken token, NodeSecret nodeSecret, NodeRegistry.Limits limits,
                              String host, int port, String readOnly) {
-        this.registry = registry;
         this.host = host;
         this.readOnly = readOnly;
         this.token = token;
         this.nodeSecret = nodeSecret;
-        this.nodes = new NodeRegistry(limits, Clock.systemUTC());
-        this.readiness = new PathReadiness(registry, nodes);
-        this.meters = new ControllerMeters(registry, nodes);
+        this.limits = limits;
+        this.own = registry == null ? null : new ServedRegistry(null, registry, new NodeRegistry(limits, Clock.systemUTC()), meters);
         this.openApiYaml = resource("openapi.yaml");
         try {
             this.openApiJson = TopologyCodec.jsonMapper().writerWithDefaultPrettyPrinter()
@@ -91,23 +96,71 @@ public final class ControllerServer implements AutoCloseable {
     }
 
     /**
-     * Serves {@code registry} for reading (topology watch, describe) and node reports only: every
-     * other write gets 405 with {@code whereToWrite}. For a registry that mirrors another store,
-     * such as the Kubernetes API server in the operator mode.
+     * Serves the registries given to {@link #serve(String, Registry)}, each at
+     * {@code /servicechains/<name>/api/v1}, for reading (topology watch, describe) and node reports
+     * only: every other write gets 405 with {@code whereToWrite}. For registries that mirror
+     * another store, such as the Kubernetes API server in the operator mode.
      */
-    public static ControllerServer startReadOnly(Registry registry, NodeSecret nodeSecret, NodeRegistry.Limits limits,
-                                                 String host, int port, String whereToWrite) {
+    public static ControllerServer startReadOnly(NodeSecret nodeSecret, NodeRegistry.Limits limits, String host, int port,
+                                                 String whereToWrite) {
         // No write is accepted, so no one may hold a token that could make one.
         WriteToken unusable = WriteToken.given(NodeSecret.random().value());
-        return serve(new ControllerServer(registry, unusable, nodeSecret, limits, host, port, whereToWrite));
+        return serve(new ControllerServer(null, unusable, nodeSecret, limits, host, port, whereToWrite));
     }
 
     private static ControllerServer serve(ControllerServer server) {
         server.app.start();
-        LOG.info("controller: serving on http://{}:{}{} ({}{}, version {})", server.host, server.port(), API,
-                server.readOnly == null ? "database " : "read-only, from ", server.registry.store().location(),
-                server.registry.state().version());
+        if (server.own != null) {
+            LOG.info("controller: serving on http://{}:{}{} (database {}, version {})", server.host, server.port(), API,
+                    server.own.registry().store().location(), server.own.registry().state().version());
+        } else {
+            LOG.info("controller: serving each ServiceChain read-only at http://{}:{}{}/<name>{}", server.host, server.port(),
+                    SERVICECHAINS, API);
+        }
         return server;
+    }
+
+    /**
+     * Starts serving {@code registry} as ServiceChain {@code name}'s API, at
+     * {@code /servicechains/<name>/api/v1}, with its own node tracking and readiness.
+     *
+     * @throws IllegalStateException when this server has its own registry, or already serves {@code name}
+     */
+    public ServedRegistry serve(String name, Registry registry) {
+        if (own != null) {
+            throw new IllegalStateException("this controller serves its own registry at " + API + ", not ServiceChains");
+        }
+        if (!ControllerProtocol.isServiceChainName(name)) {
+            throw new IllegalArgumentException("'" + name + "' is not a ServiceChain name (DNS-1123 subdomain)");
+        }
+        ServedRegistry s = new ServedRegistry(name, registry, new NodeRegistry(limits, Clock.systemUTC()), meters);
+        if (chains.putIfAbsent(name, s) != null) {
+            s.close();
+            throw new IllegalStateException("ServiceChain '" + name + "' is already served");
+        }
+        LOG.info("controller: serving ServiceChain '{}' at http://{}:{}{}/{}{}", name, host, port(), SERVICECHAINS, name, API);
+        return s;
+    }
+
+    /** Stops serving ServiceChain {@code name} (its parked watchers are answered) and closes its registry; false if it was not served. */
+    public boolean unserve(String name) {
+        ServedRegistry s = chains.remove(name);
+        if (s == null) {
+            return false;
+        }
+        s.close();
+        LOG.info("controller: no longer serving ServiceChain '{}'", name);
+        return true;
+    }
+
+    /** The ServiceChains served, by name (empty for a controller with its own registry). */
+    public java.util.Set<String> serviceChains() {
+        return java.util.Collections.unmodifiableSet(chains.keySet());
+    }
+
+    /** ServiceChain {@code name}'s served registry, or null. */
+    public ServedRegistry served(String name) {
+        return chains.get(name);
     }
 
     /**
@@ -155,16 +208,44 @@ public final class ControllerServer implements AutoCloseable {
     }
 
     public Registry registry() {
-        return registry;
+        return own().registry();
     }
 
     public NodeRegistry nodes() {
-        return nodes;
+        return own().nodes();
     }
 
     /** Whether the current version is ready for the edges (make-before-break); set its switch timeout here. */
     public PathReadiness readiness() {
-        return readiness;
+        return own().readiness();
+    }
+
+    private ServedRegistry own() {
+        if (own == null) {
+            throw new IllegalStateException("this controller serves ServiceChains, each with its own registry: use served(name)");
+        }
+        return own;
+    }
+
+    /** The topology a request is about: the ServiceChain its path names, else the controller's own. */
+    private ServedRegistry scope(Context ctx) {
+        String name = ctx.pathParamMap().get(SCOPE_PARAM);
+        if (name == null) {
+            if (own == null) {
+                throw new ApiException(404, null, "this controller serves each ServiceChain at " + SERVICECHAINS + "/<name>" + API
+                        + " (serving: " + servingList() + ")");
+            }
+            return own;
+        }
+        ServedRegistry s = chains.get(name);
+        if (s == null) {
+            throw new ApiException(404, null, "no ServiceChain named '" + name + "' is served here (serving: " + servingList() + ")");
+        }
+        return s;
+    }
+
+    private String servingList() {
+        return chains.isEmpty() ? "none" : String.join(", ", chains.keySet());
     }
 
     private void configure(JavalinConfig cfg, String host, int port) {
@@ -195,40 +276,61 @@ public final class ControllerServer implements AutoCloseable {
         });
         r.get("/healthz", ctx -> ctx.result("ok"));
         r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(meters.scrape()));
-        r.get(API + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson));
-        r.get(API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));
-        r.get(WebView.PATH, webView::index);
+        r.get(SERVICECHAINS, this::listServiceChains);
         r.get(WebView.PATH + "/{file}", webView::file);
+        // Every topology's endpoints, at the root for the controller's own and under its prefix for a ServiceChain's.
+        for (String root : List.of("", SCOPED)) {
+            r.get(root + API + "/openapi.json", ctx -> ctx.contentType("application/json").result(openApiJson));
+            r.get(root + API + "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApiYaml));
+            r.get(root + WebView.PATH, ctx -> {
+                scope(ctx);
+                webView.index(ctx);
+            });
 
-        r.get(API + "/topology", this::getTopology);
-        r.get(API + "/topology/readiness", ctx -> ctx.json(readiness.status()));
-        r.put(API + "/topology", ctx -> apply(ctx, true));
-        r.post(API + "/apply", ctx -> apply(ctx, bool(ctx, "prune")));
+            r.get(root + API + "/topology", ctx -> getTopology(ctx, scope(ctx)));
+            r.get(root + API + "/topology/readiness", ctx -> ctx.json(scope(ctx).readiness().status()));
+            r.put(root + API + "/topology", ctx -> apply(ctx, scope(ctx), true));
+            r.post(root + API + "/apply", ctx -> apply(ctx, scope(ctx), bool(ctx, "prune")));
 
-        for (Kind kind : COLLECTIONS) {
-            String base = API + "/" + kind.plural();
-            r.get(base, ctx -> list(ctx, kind));
-            r.post(base, ctx -> create(ctx, kind));
-            r.get(base + "/{name}", ctx -> getItem(ctx, kind, ctx.pathParam("name")));
-            r.put(base + "/{name}", ctx -> putItem(ctx, kind, ctx.pathParam("name")));
-            r.delete(base + "/{name}", ctx -> deleteItem(ctx, kind));
-        }
-        r.get(API + "/settings", ctx -> getItem(ctx, Kind.SETTINGS, Kind.SETTINGS_NAME));
-        r.put(API + "/settings", ctx -> putItem(ctx, Kind.SETTINGS, Kind.SETTINGS_NAME));
-
-        r.get(API + "/function-kinds", ctx -> ctx.json(Map.of("validated", registry.validatedKinds())));
-
-        r.post(API + "/chains/{chain}/trace", new TraceEndpoint(registry)::handle);
-
-        r.post(API + "/nodes/{name}/status", this::nodeStatus);
-        r.get(API + "/nodes", ctx -> ctx.json(nodes.all()));
-        r.get(API + "/nodes/{name}", ctx -> {
-            var s = nodes.get(ctx.pathParam("name"));
-            if (s == null) {
-                throw new ApiException(404, null, "no node named '" + ctx.pathParam("name") + "' has reported");
+            for (Kind kind : COLLECTIONS) {
+                String base = root + API + "/" + kind.plural();
+                r.get(base, ctx -> list(ctx, scope(ctx), kind));
+                r.post(base, ctx -> create(ctx, scope(ctx), kind));
+                r.get(base + "/{name}", ctx -> getItem(ctx, scope(ctx), kind, ctx.pathParam("name")));
+                r.put(base + "/{name}", ctx -> putItem(ctx, scope(ctx), kind, ctx.pathParam("name")));
+                r.delete(base + "/{name}", ctx -> deleteItem(ctx, scope(ctx), kind));
             }
-            ctx.json(s);
-        });
+            r.get(root + API + "/settings", ctx -> getItem(ctx, scope(ctx), Kind.SETTINGS, Kind.SETTINGS_NAME));
+            r.put(root + API + "/settings", ctx -> putItem(ctx, scope(ctx), Kind.SETTINGS, Kind.SETTINGS_NAME));
+
+            r.get(root + API + "/function-kinds", ctx -> ctx.json(Map.of("validated", scope(ctx).registry().validatedKinds())));
+
+            r.post(root + API + "/chains/{chain}/trace", ctx -> scope(ctx).trace().handle(ctx));
+
+            r.post(root + API + "/nodes/{name}/status", ctx -> nodeStatus(ctx, scope(ctx)));
+            r.get(root + API + "/nodes", ctx -> ctx.json(scope(ctx).nodes().all()));
+            r.get(root + API + "/nodes/{name}", ctx -> {
+                var s = scope(ctx).nodes().get(ctx.pathParam("name"));
+                if (s == null) {
+                    throw new ApiException(404, null, "no node named '" + ctx.pathParam("name") + "' has reported");
+                }
+                ctx.json(s);
+            });
+        }
+    }
+
+    /** {@code GET /servicechains}: what the operator serves, so a user can find the URL to give {@code describe}. */
+    private void listServiceChains(Context ctx) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (ServedRegistry s : chains.values()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", s.name());
+            m.put("api", SERVICECHAINS + "/" + s.name() + API);
+            m.put("version", s.registry().state().version());
+            m.put("nodes", s.nodes().all().size());
+            list.add(m);
+        }
+        ctx.json(list);
     }
 
     /**
@@ -251,7 +353,8 @@ public final class ControllerServer implements AutoCloseable {
         if (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
             return;
         }
-        if (ctx.path().startsWith(API + "/nodes/") && ctx.path().endsWith("/status")) {
+        String path = SCOPE_PREFIX.matcher(ctx.path()).replaceFirst("");
+        if (path.startsWith(API + "/nodes/") && path.endsWith("/status")) {
             return; // a report carries its node token instead, checked in nodeStatus against the name it reports under
         }
         if (readOnly != null) {
@@ -278,10 +381,10 @@ public final class ControllerServer implements AutoCloseable {
 
     // ---- topology and watch ----
 
-    private void getTopology(Context ctx) {
+    private void getTopology(Context ctx, ServedRegistry scope) {
         String afterParam = ctx.queryParam("after");
         if (afterParam == null) {
-            sendTopology(ctx, registry.state());
+            sendTopology(ctx, scope, scope.registry().state());
             return;
         }
         long after;
@@ -292,18 +395,18 @@ public final class ControllerServer implements AutoCloseable {
         }
         Duration timeout = duration(ctx.queryParam("timeout"), MAX_WATCH);
         WatchCondition condition = WatchCondition.of(after, bool(ctx, "ready"), longParam(ctx, "readyAfter"));
-        ctx.future(() -> awaitChange(condition, System.nanoTime() + timeout.toNanos()).thenAccept(s -> {
-            if (closing) {
+        ctx.future(() -> awaitChange(scope, condition, System.nanoTime() + timeout.toNanos()).thenAccept(s -> {
+            if (closing || scope.closed()) {
                 ctx.header("Connection", "close"); // a watcher woken by close(): its next poll opens a new connection, which fails fast
             }
             if (s != null) {
-                sendTopology(ctx, s);
+                sendTopology(ctx, scope, s);
             } else {
-                RegistryState now = registry.state();
+                RegistryState now = scope.registry().state();
                 ctx.status(304);
                 ctx.header("ETag", Item.etag(now.version()));
                 ctx.header(VERSION_HEADER, Long.toString(now.version()));
-                ctx.header(ControllerProtocol.READY_VERSION_HEADER, Long.toString(readiness.readyVersion()));
+                ctx.header(ControllerProtocol.READY_VERSION_HEADER, Long.toString(scope.readiness().readyVersion()));
             }
         }));
     }
@@ -325,17 +428,17 @@ public final class ControllerServer implements AutoCloseable {
     }
 
     /** Completes with the state once {@code c} holds, or null at the deadline; parks no thread. */
-    private CompletableFuture<RegistryState> awaitChange(WatchCondition c, long deadlineNanos) {
+    private CompletableFuture<RegistryState> awaitChange(ServedRegistry scope, WatchCondition c, long deadlineNanos) {
         // Take the future before re-reading: a write (or a readiness change) in between completes it.
-        CompletableFuture<Long> next = registry.watch().next();
-        if (closing) {
+        CompletableFuture<Long> next = scope.registry().watch().next();
+        if (closing || scope.closed()) {
             // Checked after taking the future: close() sets closing, then publishes, so a future
             // taken after that publication would park this watcher past the server's stop (seen:
             // a node's watch hung for its whole poll when the check came first).
             return CompletableFuture.completedFuture(null);
         }
-        RegistryState now = registry.state();
-        if (c.holds(now.version(), readiness.readyVersion())) {
+        RegistryState now = scope.registry().state();
+        if (c.holds(now.version(), scope.readiness().readyVersion())) {
             return CompletableFuture.completedFuture(now);
         }
         long left = deadlineNanos - System.nanoTime();
@@ -343,7 +446,7 @@ public final class ControllerServer implements AutoCloseable {
             return CompletableFuture.completedFuture(null);
         }
         return next.copy().completeOnTimeout(null, left, TimeUnit.NANOSECONDS)
-                .thenCompose(v -> v == null ? CompletableFuture.completedFuture(null) : awaitChange(c, deadlineNanos));
+                .thenCompose(v -> v == null ? CompletableFuture.completedFuture(null) : awaitChange(scope, c, deadlineNanos));
     }
 
     private static Long longParam(Context ctx, String name) {
@@ -358,10 +461,10 @@ public final class ControllerServer implements AutoCloseable {
         }
     }
 
-    private void sendTopology(Context ctx, RegistryState s) {
+    private void sendTopology(Context ctx, ServedRegistry scope, RegistryState s) {
         ctx.header("ETag", Item.etag(s.version()));
         ctx.header(VERSION_HEADER, Long.toString(s.version()));
-        ctx.header(ControllerProtocol.READY_VERSION_HEADER, Long.toString(readiness.readyVersion()));
+        ctx.header(ControllerProtocol.READY_VERSION_HEADER, Long.toString(scope.readiness().readyVersion()));
         if (wantsYaml(ctx)) {
             ctx.contentType("application/yaml").result(TopologyCodec.toYaml(s.topology()));
         } else {
@@ -378,9 +481,9 @@ public final class ControllerServer implements AutoCloseable {
         return accept != null && accept.contains("yaml");
     }
 
-    private void apply(Context ctx, boolean prune) {
+    private void apply(Context ctx, ServedRegistry scope, boolean prune) {
         ApplyDocument doc = ApplyDocument.parse(body(ctx));
-        Registry.WriteResult result = registry.apply(doc, prune, bool(ctx, "dryRun"), ctx.header("If-Match"));
+        Registry.WriteResult result = scope.registry().apply(doc, prune, bool(ctx, "dryRun"), ctx.header("If-Match"));
         logWrite(result, bool(ctx, "dryRun"));
         List<Map<String, Object>> items = new ArrayList<>();
         for (Registry.Outcome o : result.outcomes()) {
@@ -401,7 +504,8 @@ public final class ControllerServer implements AutoCloseable {
 
     // ---- collections ----
 
-    private void list(Context ctx, Kind kind) {
+    private void list(Context ctx, ServedRegistry scope, Kind kind) {
+        Registry registry = scope.registry();
         List<Object> specs = new ArrayList<>();
         for (Item<?> i : registry.state().items(kind).values()) {
             specs.add(i.spec());
@@ -414,7 +518,8 @@ public final class ControllerServer implements AutoCloseable {
         ctx.json(specs);
     }
 
-    private void getItem(Context ctx, Kind kind, String name) {
+    private void getItem(Context ctx, ServedRegistry scope, Kind kind, String name) {
+        Registry registry = scope.registry();
         Item<?> item = kind == Kind.SETTINGS ? registry.state().settings() : registry.state().item(kind, name);
         if (item == null) {
             throw ApiException.notFound(kind, name);
@@ -423,19 +528,21 @@ public final class ControllerServer implements AutoCloseable {
         ctx.json(item.spec());
     }
 
-    private void create(Context ctx, Kind kind) {
+    private void create(Context ctx, ServedRegistry scope, Kind kind) {
+        Registry registry = scope.registry();
         Object spec = TopologyCodec.parse(body(ctx), kind.type());
         Registry.WriteResult result = registry.create(kind, spec);
         logWrite(result, false);
         String name = kind.nameOf(spec);
         Item<?> item = registry.state().item(kind, name);
         ctx.status(201);
-        ctx.header("Location", API + "/" + kind.plural() + "/" + name);
+        ctx.header("Location", (scope.name() == null ? "" : SERVICECHAINS + "/" + scope.name()) + API + "/" + kind.plural() + "/" + name);
         ctx.header("ETag", item.etag());
         ctx.json(item.spec());
     }
 
-    private void putItem(Context ctx, Kind kind, String name) {
+    private void putItem(Context ctx, ServedRegistry scope, Kind kind, String name) {
+        Registry registry = scope.registry();
         Object spec = TopologyCodec.parse(body(ctx), kind.type());
         if (kind != Kind.SETTINGS && kind.nameOf(spec) == null) {
             spec = withName(kind, spec, name);
@@ -449,8 +556,8 @@ public final class ControllerServer implements AutoCloseable {
         ctx.json(item.spec());
     }
 
-    private void deleteItem(Context ctx, Kind kind) {
-        Registry.WriteResult result = registry.delete(kind, ctx.pathParam("name"), ctx.header("If-Match"));
+    private void deleteItem(Context ctx, ServedRegistry scope, Kind kind) {
+        Registry.WriteResult result = scope.registry().delete(kind, ctx.pathParam("name"), ctx.header("If-Match"));
         logWrite(result, false);
         ctx.status(204);
     }
@@ -468,7 +575,7 @@ public final class ControllerServer implements AutoCloseable {
 
     // ---- nodes ----
 
-    private void nodeStatus(Context ctx) {
+    private void nodeStatus(Context ctx, ServedRegistry scope) {
         String name = ctx.pathParam("name");
         if (name.isBlank() || name.length() > MAX_NODE_NAME) {
             throw ApiException.badRequest("name", "a node name is 1 to " + MAX_NODE_NAME + " characters");
@@ -481,8 +588,8 @@ public final class ControllerServer implements AutoCloseable {
         if (report.reportIntervalMillis() != null && report.reportIntervalMillis() <= 0) {
             throw ApiException.badRequest("reportIntervalMillis", "must be positive, not " + report.reportIntervalMillis());
         }
-        ctx.json(nodes.report(name, report, ctx.ip()));
-        readiness.evaluate();
+        ctx.json(scope.nodes().report(name, report, ctx.ip()));
+        scope.readiness().evaluate();
     }
 
     /** Before the body is read: a caller without the node's token costs us its headers only. */
@@ -595,10 +702,19 @@ public final class ControllerServer implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
-        readiness.close();
-        registry.watch().publish(registry.state().version());
+        List<ServedRegistry> all = new ArrayList<>(chains.values());
+        if (own != null) {
+            all.add(own);
+        }
+        // Before the server stops: parked watchers are answered while it can still send.
+        for (ServedRegistry s : all) {
+            s.registry().watch().publish(s.registry().state().version());
+        }
         app.stop();
+        for (ServedRegistry s : all) {
+            s.close();
+        }
+        chains.clear();
         meters.close();
-        registry.close();
     }
 }

@@ -5,9 +5,11 @@ import io.astaire.k8s.ChainObjectNames;
 import io.astaire.k8s.ManifestRenderer;
 import io.astaire.k8s.Names;
 import io.astaire.k8s.RenderOptions;
+import io.astaire.model.ControllerProtocol;
 import io.astaire.model.Topology;
 import io.astaire.model.TopologyCodec;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -39,7 +41,10 @@ import java.util.Set;
  * <p>The rendered nodes watch {@code http://<chain>-controller:8080} with the node secret from
  * {@code <chain>-node-token}; in the operator mode the controller is the operator, so instead of
  * the renderer's controller the chain gets a Service of that name that selects the operator's
- * pods and a Secret of that name holding the operator's node secret ({@link #withControllerAccess}).
+ * pods and a Secret of that name holding the operator's node secret ({@link #withControllerAccess}),
+ * and its nodes watch that chain's own API on the operator,
+ * {@code http://<chain>-controller:8080/servicechains/<chain>}: one operator serves every chain of
+ * its namespace, each under its name.
  */
 public final class ChainObjects {
     /** On every object the operator applies: the ServiceChain it belongs to (selects what to prune). */
@@ -79,6 +84,9 @@ public final class ChainObjects {
             if (o instanceof ConfigMap cm && cm.getData() != null && cm.getData().containsKey(Names.CHAIN_FILE)) {
                 served = TopologyCodec.parse(cm.getData().get(Names.CHAIN_FILE));
             }
+            if (o instanceof Deployment d) {
+                watchOwnApi(d, resource.getMetadata().getName());
+            }
             out.add(owned(o, resource));
         }
         if (served == null) {
@@ -108,6 +116,19 @@ public final class ChainObjects {
         List<HasMetadata> all = new ArrayList<>(List.of(owned(nodeToken, resource), owned(service, resource)));
         all.addAll(objects);
         return new ChainObjects(List.copyOf(all), served);
+    }
+
+    /** Points the nodes' {@code --controller URL} at the ServiceChain's own API on the operator. */
+    private static void watchOwnApi(Deployment d, String chain) {
+        for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
+            List<String> args = c.getArgs();
+            int at = args == null ? -1 : args.indexOf("--controller");
+            if (at >= 0 && at + 1 < args.size()) {
+                List<String> changed = new ArrayList<>(args);
+                changed.set(at + 1, args.get(at + 1).replaceAll("/+$", "") + ControllerProtocol.serviceChainPath(chain));
+                c.setArgs(changed);
+            }
+        }
     }
 
     private static Map<String, String> controllerLabels(String name, String instance) {

@@ -1,9 +1,9 @@
 package io.astaire.operator;
 
 import io.astaire.controller.ControllerServer;
-import io.astaire.controller.MemoryTopologyStore;
 import io.astaire.controller.NodeRegistry;
 import io.astaire.controller.NodeSecret;
+import io.astaire.controller.PathReadiness;
 import io.astaire.controller.Registry;
 import io.astaire.k8s.RenderOptions;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The controller with the Kubernetes API server as its store, for one namespace. Every replica
- * watches the ServiceChains (an informer) and serves the chain they declare on the controller's
- * HTTP API, so the nodes in the namespace watch it and report to it as they would to the SQLite
- * controller; the API takes no configuration writes ({@code kubectl apply} is the interface).
+ * watches the ServiceChains (an informer) and serves each one's topology on the controller's
+ * HTTP API at {@code /servicechains/<name>/api/v1}, so each chain's nodes watch it and report to
+ * it as they would to the SQLite controller; the API takes no configuration writes
+ * ({@code kubectl apply} is the interface).
  * One replica at a time, the holder of a {@code Lease}, reconciles: it applies the objects each
  * ServiceChain renders and writes its status. When the leader stops renewing the lease another
  * replica takes it after {@link Settings#leaseDuration()} and reconciles everything once.
@@ -43,10 +44,11 @@ public final class Operator implements AutoCloseable {
      * @param leaseName the Lease the replicas compete for
      * @param render the image and edge options every chain is rendered with
      * @param resync how often every ServiceChain is reconciled even without an event
+     * @param switchTimeout how long each chain's edges wait for slow nodes before they switch to a new version anyway
      */
     public record Settings(String namespace, String identity, String leaseName, Duration leaseDuration, Duration renewDeadline,
                            Duration retryPeriod, Duration resync, RenderOptions render, String host, int port,
-                           NodeSecret nodeSecret, NodeRegistry.Limits limits) {
+                           NodeSecret nodeSecret, NodeRegistry.Limits limits, Duration switchTimeout) {
         public static final String DEFAULT_LEASE = "astaire-operator";
 
         public Settings {
@@ -61,18 +63,33 @@ public final class Operator implements AutoCloseable {
         /** Kubernetes' own controllers' timing: 15 s lease, 10 s to renew, 2 s between tries. */
         public static Settings of(String namespace, String identity, RenderOptions render, String host, int port, NodeSecret nodeSecret) {
             return new Settings(namespace, identity, DEFAULT_LEASE, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2),
-                    Duration.ofMinutes(5), render, host, port, nodeSecret, NodeRegistry.Limits.DEFAULT);
+                    Duration.ofMinutes(5), render, host, port, nodeSecret, NodeRegistry.Limits.DEFAULT, PathReadiness.DEFAULT_SWITCH_TIMEOUT);
         }
 
         public Settings withElectionTiming(Duration lease, Duration renew, Duration retry) {
-            return new Settings(namespace, identity, leaseName, lease, renew, retry, resync, render, host, port, nodeSecret, limits);
+            return new Settings(namespace, identity, leaseName, lease, renew, retry, resync, render, host, port, nodeSecret, limits,
+                    switchTimeout);
+        }
+
+        public Settings withLease(String name) {
+            return new Settings(namespace, identity, name, leaseDuration, renewDeadline, retryPeriod, resync, render, host, port, nodeSecret,
+                    limits, switchTimeout);
+        }
+
+        public Settings withLimits(NodeRegistry.Limits l) {
+            return new Settings(namespace, identity, leaseName, leaseDuration, renewDeadline, retryPeriod, resync, render, host, port,
+                    nodeSecret, l, switchTimeout);
+        }
+
+        public Settings withSwitchTimeout(Duration timeout) {
+            return new Settings(namespace, identity, leaseName, leaseDuration, renewDeadline, retryPeriod, resync, render, host, port,
+                    nodeSecret, limits, timeout);
         }
     }
 
     private final KubernetesClient client;
     private final Settings settings;
-    private final Registry registry;
-    private final ServedTopology served;
+    private final ServedChains served;
     private final ControllerServer server;
     private final Reconciler reconciler;
     private final WorkQueue queue;
@@ -85,12 +102,11 @@ public final class Operator implements AutoCloseable {
     private Operator(KubernetesClient client, Settings settings) {
         this.client = client;
         this.settings = settings;
-        this.registry = new Registry(new MemoryTopologyStore("ServiceChains in namespace " + settings.namespace() + " (Kubernetes API)"));
-        this.served = new ServedTopology(registry, settings.render());
-        this.server = ControllerServer.startReadOnly(registry, settings.nodeSecret(), settings.limits(), settings.host(), settings.port(),
+        this.server = ControllerServer.startReadOnly(settings.nodeSecret(), settings.limits(), settings.host(), settings.port(),
                 "in the operator mode the chain is a ServiceChain resource: change it with kubectl apply -f servicechain.yaml "
                         + "(namespace " + settings.namespace() + "); astaire apply is for the SQLite controller");
-        this.reconciler = new Reconciler(client, settings.namespace(), settings.render(), served, settings.nodeSecret(), this::cachedChains);
+        this.served = new ServedChains(server, settings.render(), settings.namespace(), settings.switchTimeout());
+        this.reconciler = new Reconciler(client, settings.namespace(), settings.render(), served, settings.nodeSecret());
         this.queue = new WorkQueue("astaire-reconcile", this::reconcileIfLeading, settings.retryPeriod());
     }
 
@@ -150,12 +166,6 @@ public final class Operator implements AutoCloseable {
     private void changed(GenericKubernetesResource r) {
         served.refresh(cachedChains());
         queue.add(r.getMetadata().getName());
-        // A change to the served chain may free or take the namespace for the others.
-        for (GenericKubernetesResource other : cachedChains()) {
-            if (!other.getMetadata().getName().equals(r.getMetadata().getName())) {
-                queue.add(other.getMetadata().getName());
-            }
-        }
     }
 
     private void owned(HasMetadata o) {
@@ -231,8 +241,9 @@ public final class Operator implements AutoCloseable {
         return server;
     }
 
-    public Registry registry() {
-        return registry;
+    /** ServiceChain {@code name}'s topology as this replica serves it, or null when it serves none of that name. */
+    public Registry registry(String name) {
+        return served.registry(name);
     }
 
     public Settings settings() {

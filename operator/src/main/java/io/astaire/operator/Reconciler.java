@@ -17,9 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,18 +34,15 @@ final class Reconciler {
     private final KubernetesClient client;
     private final String namespace;
     private final RenderOptions options;
-    private final ServedTopology served;
+    private final ServedChains served;
     private final NodeSecret nodeSecret;
-    private final Supplier<List<GenericKubernetesResource>> cached;
 
-    Reconciler(KubernetesClient client, String namespace, RenderOptions options, ServedTopology served, NodeSecret nodeSecret,
-               Supplier<List<GenericKubernetesResource>> cached) {
+    Reconciler(KubernetesClient client, String namespace, RenderOptions options, ServedChains served, NodeSecret nodeSecret) {
         this.client = client;
         this.namespace = namespace;
         this.options = options;
         this.served = served;
         this.nodeSecret = nodeSecret;
-        this.cached = cached;
     }
 
     private NonNamespaceOperation<GenericKubernetesResource, io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
@@ -71,15 +66,6 @@ final class Reconciler {
             return;
         }
         long generation = r.getMetadata().getGeneration() == null ? 0 : r.getMetadata().getGeneration();
-        Optional<GenericKubernetesResource> servedOne = served.served(cachedOrListed());
-        if (servedOne.isPresent() && !servedOne.get().getMetadata().getUid().equals(r.getMetadata().getUid())) {
-            String other = servedOne.get().getMetadata().getName();
-            // The objects no longer collide (each is named <chain>-...), but the operator's API serves the
-            // nodes of its namespace one topology, and it is the other chain's.
-            refused(r, generation, "Conflict", "namespace " + namespace + " already runs ServiceChain '" + other
-                    + "' (one chain per namespace: the operator serves its nodes one topology); delete one or use another namespace");
-            return;
-        }
         ChainObjects desired;
         try {
             desired = ChainObjects.of(r, options).withControllerAccess(r, nodeSecret);
@@ -110,11 +96,6 @@ final class Reconciler {
             spis.put(c.name(), c.spi());
         }
         writeStatus(r, ChainStatus.build(status(r), generation, conditions, spis));
-    }
-
-    private List<GenericKubernetesResource> cachedOrListed() {
-        List<GenericKubernetesResource> list = cached.get();
-        return list.isEmpty() ? chains().list().getItems() : list;
     }
 
     private void refused(GenericKubernetesResource r, long generation, String reason, String message) {

@@ -4,6 +4,12 @@ package io.astaire.operator;
 final class Chains {
     private Chains() {}
 
+    /** What {@code operator} serves for ServiceChain {@code name}: its topology, or an empty one while it serves none of that name. */
+    static io.astaire.model.Topology served(Operator operator, String name) {
+        io.astaire.controller.Registry r = operator.registry(name);
+        return r == null ? new io.astaire.model.Topology(null, null, null, null, null, null) : r.state().topology();
+    }
+
     /** Two functions, one three times, on one symmetric chain with an ACL. */
     static String web(String namespace) {
         return """

@@ -69,8 +69,8 @@ class LeaderElectionTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(deployments()).contains("web-acl", "web-count"));
         // Both replicas serve the chain: a node may reach either through the controller's Service.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            assertThat(a.registry().state().topology().chain("web")).isNotNull();
-            assertThat(b.registry().state().topology().chain("web")).isNotNull();
+            assertThat(Chains.served(a, "web").chain("web")).isNotNull();
+            assertThat(Chains.served(b, "web").chain("web")).isNotNull();
         });
         assertThat(follower.isLeader()).isFalse();
 
@@ -89,7 +89,7 @@ class LeaderElectionTest {
         assertThat(takeover).isGreaterThanOrEqualTo(LEASE.minusMillis(500));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(deployments()).containsExactly("web-acl", "web-egress", "web-ingress", "web-nat");
-            assertThat(follower.registry().state().topology().chain("web").functions()).containsExactly("acl", "nat");
+            assertThat(Chains.served(follower, "web").chain("web").functions()).containsExactly("acl", "nat");
             Map<String, Object> reconciled = ChainStatus.condition(
                     (Map<String, Object>) kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName("web").get()
                             .getAdditionalProperties().get("status"), ChainStatus.RECONCILED);

@@ -122,10 +122,10 @@ class OperatorTest {
         assertThat(kubectl.policy().v1().podDisruptionBudget().inNamespace(NS).withName("web-count").get()).as("count runs 3 replicas")
                 .isNotNull();
         assertThat(kubectl.network().v1().networkPolicies().inNamespace(NS).withName("web-functions").get()).isNotNull();
-        // The nodes learn their chain from the operator's API, not from a file: web-controller is a
-        // Service onto the operator's pods, and web-node-token holds the operator's node secret.
+        // The nodes learn their chain from the operator's API for this chain, not from a file: web-controller
+        // is a Service onto the operator's pods, and web-node-token holds the operator's node secret.
         assertThat(count.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs())
-                .containsSequence("--controller", "http://web-controller:" + Names.CONTROLLER_PORT);
+                .containsSequence("--controller", "http://web-controller:" + Names.CONTROLLER_PORT + "/servicechains/web");
         assertThat(kubectl.services().inNamespace(NS).withName("web-controller").get().getSpec().getSelector())
                 .isEqualTo(OperatorManifests.selector());
         assertThat(count.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
@@ -151,7 +151,8 @@ class OperatorTest {
     void theControllerApiServesTheChainTheResourceDeclaresToARealNodeWatch() throws Exception {
         operator = start("op-0");
         apply(Chains.web(NS));
-        URI api = operator.server().localUri();
+        // The chain's own API on the operator, the URL its rendered nodes are given.
+        URI api = URI.create(operator.server().localUri() + "/servicechains/web");
         try (ControllerTopologySource node = new ControllerTopologySource(api, WAIT, Duration.ofSeconds(5))) {
             await().atMost(WAIT).until(() -> node.current().topology().function("acl") != null);
             Topology seen = node.current().topology();
@@ -174,18 +175,18 @@ class OperatorTest {
 
         HttpClient http = HttpClient.newHttpClient();
         // A node reports with its own token, and describe (GET /nodes) shows it, as on one machine.
-        String report = "{\"role\":\"sf\",\"functions\":[\"acl\"],\"appliedVersion\":" + operator.registry().state().version() + "}";
-        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(api.resolve("/api/v1/nodes/acl-0/status"))
+        String report = "{\"role\":\"sf\",\"functions\":[\"acl\"],\"appliedVersion\":" + operator.registry("web").state().version() + "}";
+        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/nodes/acl-0/status"))
                 .header("Authorization", "Bearer " + nodeSecret.tokenFor("acl-0").substring("acl-0:".length()))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(report)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(200);
-        JsonNode nodes = TopologyCodec.jsonMapper().readTree(http.send(HttpRequest.newBuilder(api.resolve("/api/v1/nodes")).build(),
+        JsonNode nodes = TopologyCodec.jsonMapper().readTree(http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/nodes")).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
         assertThat(nodes.findValuesAsText("name")).contains("acl-0");
 
         // Configuration writes go to the API server, not here.
-        HttpResponse<String> write = http.send(HttpRequest.newBuilder(api.resolve("/api/v1/apply"))
+        HttpResponse<String> write = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/apply"))
                 .header("Authorization", "Bearer anything").POST(HttpRequest.BodyPublishers.ofString("functions: []")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(write.statusCode()).isEqualTo(405);
@@ -229,7 +230,7 @@ class OperatorTest {
                     .anySatisfy(m -> assertThat(m).contains("ServiceChain " + NS + "/web generation 2:")
                             .contains("deleted 3 no longer in the spec"));
         });
-        assertThat(operator.registry().state().topology().function("nat")).isNotNull();
+        assertThat(Chains.served(operator, "web").function("nat")).isNotNull();
 
         kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName("web").delete();
         await().atMost(WAIT).untilAsserted(() -> {
@@ -239,7 +240,9 @@ class OperatorTest {
                 assertThat(kubectl.resources(kind).inNamespace(NS).withLabel(ChainObjects.CHAIN_LABEL).list().getItems())
                         .as(kind.getSimpleName()).isEmpty();
             }
-            assertThat(operator.registry().state().topology().functions()).isEmpty();
+            // Its nodes' API is no longer served.
+            assertThat(operator.registry("web")).isNull();
+            assertThat(operator.server().serviceChains()).isEmpty();
         });
     }
 
@@ -286,7 +289,7 @@ class OperatorTest {
             assertThat(((Map<?, ?>) chain("web").getAdditionalProperties().get("status")).get("observedGeneration"))
                     .isEqualTo((int) generation);
         });
-        assertThat(operator.registry().state().topology().chain("web").functions()).containsExactly("acl", "nat");
+        assertThat(Chains.served(operator, "web").chain("web").functions()).containsExactly("acl", "nat");
 
         operator.close();
         kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName("web").delete();
@@ -295,14 +298,52 @@ class OperatorTest {
     }
 
     @Test
-    void aSecondChainInTheNamespaceIsRefusedAsAConflict() {
+    void twoChainsInOneNamespaceEachGetTheirObjectsAndTheirNodesTheirOwnTopology() throws Exception {
         operator = start("op-0");
         apply(Chains.web(NS));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(deployments()).contains("web-acl"));
-        apply(Chains.web(NS).replace("name: web, namespace", "name: other, namespace"));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(condition(chain("other"), "Reconciled"))
-                .containsEntry("reason", "Conflict")
-                .hasEntrySatisfying("message", m -> assertThat((String) m).contains("already runs ServiceChain 'web'")));
-        assertThat(kubectl.apps().deployments().inNamespace(NS).withLabel(ChainObjects.CHAIN_LABEL, "other").list().getItems()).isEmpty();
+        // A second chain in the same namespace, with a function of the same name and its own SPI.
+        apply(Chains.web(NS).replace("name: web, namespace", "name: shop, namespace")
+                .replace("- {name: web, spi: 10, functions: [acl, count]}", "- {name: shop, spi: 20, functions: [acl]}")
+                .replace("chain: web}", "chain: shop}").replace("{name: count, kind: counter, port: 4792, replicas: 3}",
+                        "{name: count, kind: counter, port: 4792}"));
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(deployments()).contains("web-acl", "web-count", "web-ingress", "shop-acl", "shop-count", "shop-ingress");
+            assertThat(condition(chain("web"), "Reconciled")).containsEntry("status", "True");
+            assertThat(condition(chain("shop"), "Reconciled")).containsEntry("status", "True");
+        });
+        assertThat(kubectl.services().inNamespace(NS).withName("shop-controller").get()).isNotNull();
+        assertThat(kubectl.services().inNamespace(NS).withName("web-controller").get()).isNotNull();
+
+        // Each chain's nodes, watching their own URL on the one operator, see their own chain only.
+        URI base = operator.server().localUri();
+        try (ControllerTopologySource web = new ControllerTopologySource(URI.create(base + "/servicechains/web"), WAIT, Duration.ofSeconds(5));
+             ControllerTopologySource shop = new ControllerTopologySource(URI.create(base + "/servicechains/shop"), WAIT, Duration.ofSeconds(5))) {
+            await().atMost(WAIT).until(() -> web.current().topology().chain("web") != null && shop.current().topology().chain("shop") != null);
+            assertThat(web.current().topology().chains()).extracting(c -> c.name() + ":" + c.spi()).containsExactly("web:10");
+            assertThat(shop.current().topology().chains()).extracting(c -> c.name() + ":" + c.spi()).containsExactly("shop:20");
+            assertThat(web.current().topology().function("acl").address().toString()).startsWith("web-acl.");
+            assertThat(shop.current().topology().function("acl").address().toString()).startsWith("shop-acl.");
+            assertThat(web.current().topology().function("count").replicas()).isEqualTo(3);
+            assertThat(shop.current().topology().function("count").replicas()).isEqualTo(1);
+
+            // Editing one chain reaches its nodes and leaves the other's version alone.
+            long shopVersion = shop.current().version();
+            AtomicReference<TopologySource.Versioned> pushed = new AtomicReference<>();
+            web.subscribe(pushed::set);
+            apply(Chains.webEdited(NS));
+            await().atMost(WAIT).untilAsserted(() -> {
+                assertThat(pushed.get()).isNotNull();
+                assertThat(pushed.get().topology().chain("web").functions()).containsExactly("acl", "nat");
+            });
+            assertThat(shop.current().version()).isEqualTo(shopVersion);
+        }
+
+        // Deleting one removes its objects and its API; the other keeps running.
+        kubectl.genericKubernetesResources(ServiceChainCrd.context()).inNamespace(NS).withName("web").delete();
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(deployments()).containsExactly("shop-acl", "shop-count", "shop-egress", "shop-ingress");
+            assertThat(operator.server().serviceChains()).containsExactly("shop");
+        });
+        assertThat(Chains.served(operator, "shop").chain("shop")).isNotNull();
     }
 }

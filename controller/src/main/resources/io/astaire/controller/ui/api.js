@@ -1,6 +1,8 @@
 // The controller's HTTP API as the page uses it: JSON, a time bound on every call, and errors
 // turned into one line of text (the controller's own message when it sent one).
-const API = '/api/v1';
+// In the operator mode the page is served per ServiceChain, at /servicechains/<name>/ui, and reads that chain's API.
+const SCOPE = location.pathname.match(/^\/servicechains\/[^/]+(?=\/ui)/);
+const API = (SCOPE ? SCOPE[0] : '') + '/api/v1';
 const TIMEOUT_MS = 5000;
 
 export class ApiError extends Error {
