@@ -40,6 +40,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  astaire controller --print-node-token sf-acl-0 > sf-acl-0.token   # for: astaire sf --node-token-file sf-acl-0.token",
                 "  astaire apply -f examples/chain.yaml",
                 "  astaire controller --kubernetes --print-manifests --namespace sfc | kubectl apply -f -",
+                "  astaire controller --kubernetes --print-webhook-manifests --namespace sfc | kubectl apply -f -   # with cert-manager",
                 "  astaire controller --kubernetes                # in a pod: namespace, identity from the downward API",
                 "%nAPI: GET /api/v1/openapi.json describes it; docs/controller.md has more.",
                 "Back up: astaire get topology -o yaml > backup.yaml (restore: apply --prune),",
@@ -117,6 +118,24 @@ final class ControllerCommand implements Callable<Integer> {
             description = "With --kubernetes: print the CRD, RBAC, Deployment and Service that install the operator in --namespace, and exit.")
     boolean printManifests;
 
+    @Option(names = "--print-webhook-manifests",
+            description = "With --kubernetes: print what adds the pod injection webhook to that install (a cert-manager Issuer and "
+                    + "Certificate, the operator Deployment with the webhook on, its Service, the MutatingWebhookConfiguration), and exit.")
+    boolean printWebhookManifests;
+
+    @Option(names = "--webhook-cert", paramLabel = "FILE",
+            description = "With --kubernetes: serve the pod injection webhook over HTTPS with this PEM certificate (then its chain), "
+                    + "e.g. tls.crt of a kubernetes.io/tls Secret; needs --webhook-key. Off without it.")
+    Path webhookCert;
+
+    @Option(names = "--webhook-key", paramLabel = "FILE",
+            description = "With --kubernetes: the webhook certificate's private key, PEM PKCS#8 (tls.key).")
+    Path webhookKey;
+
+    @Option(names = "--webhook-listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:" + io.astaire.operator.Operator.Webhook.DEFAULT_PORT,
+            description = "With --kubernetes and --webhook-cert: where the webhook listens (default: ${DEFAULT-VALUE}).")
+    String webhookListen;
+
     /** Released to stop a controller started from a test; the process stops it with SIGTERM/Ctrl-C. */
     final CountDownLatch stop = new CountDownLatch(1);
 
@@ -148,10 +167,29 @@ final class ControllerCommand implements Callable<Integer> {
                 err.println("astaire controller: " + e.getMessage());
                 return 2;
             }
-            return KubernetesMode.run(new KubernetesMode.Options(namespace, identity, image, lease, printManifests, nodeTokenFile,
-                    hostPort[0], Integer.parseInt(hostPort[1]), kubeLimits, kubeSwitch), out, err, stop);
+            io.astaire.operator.Operator.Webhook webhook = null;
+            if (webhookCert != null || webhookKey != null) {
+                if (webhookCert == null || webhookKey == null) {
+                    err.println("astaire controller: the webhook needs both --webhook-cert and --webhook-key");
+                    return 2;
+                }
+                String[] webhookHostPort;
+                try {
+                    webhookHostPort = hostPort(webhookListen);
+                } catch (IllegalArgumentException e) {
+                    err.println("astaire controller: --webhook-listen: " + e.getMessage());
+                    return 2;
+                }
+                webhook = new io.astaire.operator.Operator.Webhook(webhookHostPort[0], Integer.parseInt(webhookHostPort[1]), webhookCert, webhookKey);
+            } else if (spec.commandLine().getParseResult().hasMatchedOption("--webhook-listen")) {
+                err.println("astaire controller: --webhook-listen needs --webhook-cert and --webhook-key");
+                return 2;
+            }
+            return KubernetesMode.run(new KubernetesMode.Options(namespace, identity, image, lease, printManifests, printWebhookManifests,
+                    nodeTokenFile, hostPort[0], Integer.parseInt(hostPort[1]), kubeLimits, kubeSwitch, webhook), out, err, stop);
         }
-        for (String kubeOnly : new String[] {"--namespace", "--image", "--identity", "--lease", "--print-manifests"}) {
+        for (String kubeOnly : new String[] {"--namespace", "--image", "--identity", "--lease", "--print-manifests", "--print-webhook-manifests", "--webhook-cert",
+                "--webhook-key", "--webhook-listen"}) {
             if (spec.commandLine().getParseResult().hasMatchedOption(kubeOnly)) {
                 err.println("astaire controller: " + kubeOnly + " needs --kubernetes");
                 return 2;

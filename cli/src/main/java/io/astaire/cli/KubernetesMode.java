@@ -21,13 +21,16 @@ import java.util.concurrent.CountDownLatch;
 final class KubernetesMode {
     private KubernetesMode() {}
 
-    record Options(String namespace, String identity, String image, String lease, boolean printManifests, Path nodeTokenFile,
-                   String host, int port, NodeRegistry.Limits limits, java.time.Duration switchTimeout) {}
+    record Options(String namespace, String identity, String image, String lease, boolean printManifests,
+                   boolean printWebhookManifests, Path nodeTokenFile,
+                   String host, int port, NodeRegistry.Limits limits, java.time.Duration switchTimeout,
+                   io.astaire.operator.Operator.Webhook webhook) {}
 
     static int run(Options o, PrintWriter out, PrintWriter err, CountDownLatch stop) {
         String image = first(o.image(), System.getenv("ASTAIRE_IMAGE"), RenderOptions.DEFAULT_IMAGE);
-        if (o.printManifests()) {
-            out.print(OperatorManifests.yaml(first(o.namespace(), System.getenv("POD_NAMESPACE"), "astaire"), image));
+        if (o.printManifests() || o.printWebhookManifests()) {
+            String ns = first(o.namespace(), System.getenv("POD_NAMESPACE"), "astaire");
+            out.print(o.printManifests() ? OperatorManifests.yaml(ns, image) : OperatorManifests.webhookYaml(ns, image));
             out.flush();
             return 0;
         }
@@ -53,8 +56,15 @@ final class KubernetesMode {
             }
             String identity = first(o.identity(), System.getenv("POD_NAME"), hostname());
             Operator.Settings settings = Operator.Settings.of(namespace, identity, render, o.host(), o.port(), secret)
-                    .withLease(o.lease()).withLimits(o.limits()).withSwitchTimeout(o.switchTimeout());
+                    .withLease(o.lease()).withLimits(o.limits()).withSwitchTimeout(o.switchTimeout()).withWebhook(o.webhook());
             operator = Operator.start(client, settings);
+        } catch (IllegalArgumentException e) {
+            // A setting that cannot be used (the webhook's certificate, say): says which, not "is the CRD installed".
+            err.println("astaire controller --kubernetes: " + e.getMessage());
+            if (client != null) {
+                client.close();
+            }
+            return 2;
         } catch (RuntimeException e) {
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) {
@@ -70,6 +80,11 @@ final class KubernetesMode {
         }
         out.println("astaire controller: operator mode, ServiceChains in namespace " + namespace + " (lease " + o.lease() + "), "
                 + "serving on " + o.host() + ":" + operator.server().port());
+        if (operator.webhookPort() > 0) {
+            out.println("  pod injection webhook on https://" + o.webhook().host() + ":" + operator.webhookPort()
+                    + io.astaire.operator.PodInjectionWebhook.PATH + " (pods labelled " + io.astaire.operator.PodInjectionWebhook.INJECT_LABEL
+                    + ": client|server, annotated " + io.astaire.operator.PodInjectionWebhook.CHAIN_ANNOTATION + ": <ServiceChain>)");
+        }
         out.println("  each ServiceChain's nodes watch http://<chain>-controller:8080/servicechains/<chain> "
                 + "(GET /servicechains lists them); change chains with kubectl apply -f servicechain.yaml");
         out.flush();

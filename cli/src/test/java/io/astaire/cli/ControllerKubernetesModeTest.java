@@ -49,6 +49,32 @@ class ControllerKubernetesModeTest {
     }
 
     @Test
+    void printsTheWebhookForTheNamespaceAndRefusesAWebhookItCannotServe() throws Exception {
+        Run manifests = run("--kubernetes", "--print-webhook-manifests", "--namespace", "sfc");
+        assertThat(manifests.exit()).as(manifests.out()).isZero();
+        assertThat(manifests.out()).contains("kind: \"MutatingWebhookConfiguration\"", "cert-manager.io/inject-ca-from: \"sfc/astaire-operator-webhook\"",
+                "kind: \"Certificate\"", "\"--webhook-cert\"", "path: \"/mutate-pods\"", "key: \"astaire.io/inject\"");
+
+        Run halfOfIt = run("--kubernetes", "--namespace", "sfc", "--webhook-cert", dir.resolve("tls.crt").toString());
+        assertThat(halfOfIt.exit()).isEqualTo(2);
+        assertThat(halfOfIt.out()).contains("the webhook needs both --webhook-cert and --webhook-key");
+        Run noKubernetes = run("--webhook-cert", "a", "--webhook-key", "b", "--db", dir.resolve("z.db").toString());
+        assertThat(noKubernetes.exit()).isEqualTo(2);
+        assertThat(noKubernetes.out()).contains("--webhook-cert needs --kubernetes");
+
+        // Files that are not a certificate and a key: refused at start, naming the option and the file, before the API server is asked.
+        Path secret = dir.resolve("node-secret");
+        Files.writeString(secret, "0123456789abcdef0123456789abcdef");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path notPem = dir.resolve("tls.crt");
+        Files.writeString(notPem, "hello\n");
+        Run bad = run("--kubernetes", "--namespace", "sfc", "--node-token-file", secret.toString(), "--listen", "127.0.0.1:0",
+                "--webhook-cert", notPem.toString(), "--webhook-key", notPem.toString(), "--webhook-listen", "127.0.0.1:0");
+        assertThat(bad.exit()).as(bad.out()).isEqualTo(2);
+        assertThat(bad.out()).contains("--webhook-cert " + notPem).doesNotContain("is the ServiceChain CRD installed");
+    }
+
+    @Test
     void optionsOfTheOtherModeAreRefusedByName() {
         Run db = run("--kubernetes", "--db", dir.resolve("x.db").toString());
         assertThat(db.exit()).isEqualTo(2);

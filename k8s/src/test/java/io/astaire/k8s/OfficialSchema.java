@@ -32,7 +32,12 @@ final class OfficialSchema {
     private static final Path WORK = Path.of("target/schema-check");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Kinds of custom resources: no built-in schema; the CRD's own schema is tested where the CRD is made. */
-    private static final List<String> CUSTOM_GROUPS = List.of("astaire.io/", "monitoring.coreos.com/");
+    private static final List<String> CUSTOM_GROUPS = List.of("astaire.io/", "monitoring.coreos.com/", "cert-manager.io/");
+
+    /** Whether {@code apiVersion} is of a custom resource's group, which neither this schema nor the fabric8 model knows. */
+    static boolean isCustom(String apiVersion) {
+        return apiVersion != null && CUSTOM_GROUPS.stream().anyMatch(apiVersion::startsWith);
+    }
 
     private static OfficialSchema instance;
     private static String unavailable;

@@ -81,7 +81,7 @@ class OfficialSchemaTest {
 
     @Test
     void theShippedOperatorInstallAndCrdPass() throws Exception {
-        for (String file : new String[] {"../deploy/operator/install.yaml", "../deploy/operator/crd.yaml",
+        for (String file : new String[] {"../deploy/operator/install.yaml", "../deploy/operator/webhook.yaml", "../deploy/operator/crd.yaml",
                                          "../deploy/helm/astaire/crds/servicechains.astaire.io.yaml"}) {
             assertThat(StrictManifests.parse(Files.readString(Path.of(file)))).as(file).isNotEmpty();
         }

@@ -45,10 +45,11 @@ public final class Operator implements AutoCloseable {
      * @param render the image and edge options every chain is rendered with
      * @param resync how often every ServiceChain is reconciled even without an event
      * @param switchTimeout how long each chain's edges wait for slow nodes before they switch to a new version anyway
+     * @param webhook where the pod injection webhook listens, and its certificate; null: no webhook
      */
     public record Settings(String namespace, String identity, String leaseName, Duration leaseDuration, Duration renewDeadline,
                            Duration retryPeriod, Duration resync, RenderOptions render, String host, int port,
-                           NodeSecret nodeSecret, NodeRegistry.Limits limits, Duration switchTimeout) {
+                           NodeSecret nodeSecret, NodeRegistry.Limits limits, Duration switchTimeout, Webhook webhook) {
         public static final String DEFAULT_LEASE = "astaire-operator";
 
         public Settings {
@@ -63,32 +64,53 @@ public final class Operator implements AutoCloseable {
         /** Kubernetes' own controllers' timing: 15 s lease, 10 s to renew, 2 s between tries. */
         public static Settings of(String namespace, String identity, RenderOptions render, String host, int port, NodeSecret nodeSecret) {
             return new Settings(namespace, identity, DEFAULT_LEASE, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2),
-                    Duration.ofMinutes(5), render, host, port, nodeSecret, NodeRegistry.Limits.DEFAULT, PathReadiness.DEFAULT_SWITCH_TIMEOUT);
+                    Duration.ofMinutes(5), render, host, port, nodeSecret, NodeRegistry.Limits.DEFAULT, PathReadiness.DEFAULT_SWITCH_TIMEOUT, null);
         }
 
         public Settings withElectionTiming(Duration lease, Duration renew, Duration retry) {
             return new Settings(namespace, identity, leaseName, lease, renew, retry, resync, render, host, port, nodeSecret, limits,
-                    switchTimeout);
+                    switchTimeout, webhook);
         }
 
         public Settings withLease(String name) {
             return new Settings(namespace, identity, name, leaseDuration, renewDeadline, retryPeriod, resync, render, host, port, nodeSecret,
-                    limits, switchTimeout);
+                    limits, switchTimeout, webhook);
         }
 
         public Settings withLimits(NodeRegistry.Limits l) {
             return new Settings(namespace, identity, leaseName, leaseDuration, renewDeadline, retryPeriod, resync, render, host, port,
-                    nodeSecret, l, switchTimeout);
+                    nodeSecret, l, switchTimeout, webhook);
         }
 
         public Settings withSwitchTimeout(Duration timeout) {
             return new Settings(namespace, identity, leaseName, leaseDuration, renewDeadline, retryPeriod, resync, render, host, port,
-                    nodeSecret, limits, timeout);
+                    nodeSecret, limits, timeout, webhook);
+        }
+
+        public Settings withWebhook(Webhook w) {
+            return new Settings(namespace, identity, leaseName, leaseDuration, renewDeadline, retryPeriod, resync, render, host, port,
+                    nodeSecret, limits, switchTimeout, w);
+        }
+    }
+
+    /**
+     * The pod injection webhook's listener and TLS files ({@link PodInjectionWebhook}).
+     *
+     * @param certificate PEM, the certificate first, then its chain
+     * @param key PEM, PKCS#8
+     */
+    public record Webhook(String host, int port, java.nio.file.Path certificate, java.nio.file.Path key) {
+        public static final int DEFAULT_PORT = 8443;
+
+        public Webhook {
+            Objects.requireNonNull(certificate, "certificate");
+            Objects.requireNonNull(key, "key");
         }
     }
 
     private final KubernetesClient client;
     private final Settings settings;
+    private volatile PodInjectionWebhook webhook;
     private final ServedChains served;
     private final ControllerServer server;
     private final Reconciler reconciler;
@@ -114,7 +136,12 @@ public final class Operator implements AutoCloseable {
     public static Operator start(KubernetesClient client, Settings settings) {
         Operator op = new Operator(client, settings);
         try {
+            // The certificate is checked before anything is asked of the API server: a file that cannot be used fails the start, naming it.
+            javax.net.ssl.SSLContext tls = settings.webhook() == null ? null
+                    : PemKeyStore.serverContext(settings.webhook().certificate(), settings.webhook().key());
             op.startInformers();
+            // After the informers synced: a webhook that answered before would refuse pods of chains it has not seen yet.
+            op.startWebhook(tls);
             op.elect();
             return op;
         } catch (RuntimeException e) {
@@ -161,6 +188,29 @@ public final class Operator implements AutoCloseable {
         served.refresh(cachedChains());
         LOG.info("operator {}: watching ServiceChains in namespace {} ({} found)", settings.identity(), settings.namespace(),
                 cachedChains().size());
+    }
+
+    private void startWebhook(javax.net.ssl.SSLContext tls) {
+        Webhook w = settings.webhook();
+        if (w == null) {
+            return;
+        }
+        PodInjectionWebhook.Source source = new PodInjectionWebhook.Source(settings.namespace(), settings.render().image(),
+                name -> {
+                    Registry r = served.registry(name);
+                    return r == null ? null : r.state().topology();
+                }, server::serviceChains);
+        try {
+            webhook = PodInjectionWebhook.start(source, tls, w.host(), w.port());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("--webhook-listen " + w.host() + ":" + w.port() + ": cannot listen: " + e.getMessage(), e);
+        }
+    }
+
+    /** The injection webhook's port, or -1 without one. */
+    public int webhookPort() {
+        PodInjectionWebhook w = webhook;
+        return w == null ? -1 : w.port();
     }
 
     private void changed(GenericKubernetesResource r) {
@@ -265,6 +315,9 @@ public final class Operator implements AutoCloseable {
         }
         if (deployments != null) {
             deployments.close();
+        }
+        if (webhook != null) {
+            webhook.close();
         }
         server.close();
     }

@@ -58,6 +58,7 @@ class ServiceChainCrdTest {
         files.put(ROOT.resolve("deploy/operator/crd.yaml"), ServiceChainCrd.yaml());
         files.put(ROOT.resolve("deploy/helm/astaire/crds/servicechains.astaire.io.yaml"), ServiceChainCrd.yaml());
         files.put(ROOT.resolve("deploy/operator/install.yaml"), OperatorManifests.yaml("astaire", RenderOptions.DEFAULT_IMAGE));
+        files.put(ROOT.resolve("deploy/operator/webhook.yaml"), OperatorManifests.webhookYaml("astaire", RenderOptions.DEFAULT_IMAGE));
         for (Map.Entry<Path, String> f : files.entrySet()) {
             if (Boolean.getBoolean("astaire.regenerate")) {
                 Files.createDirectories(f.getKey().getParent());
