@@ -170,6 +170,51 @@ class PodInjectionWebhookTest {
                 .hasMessageContaining("--webhook-cert " + key);
     }
 
+    @Test
+    void aRenewedCertificateIsServedWithoutARestartAndABrokenRenewalKeepsTheLastGoodOne() throws Exception {
+        Path cert = dir.resolve("renewed/tls.crt");
+        Path key = dir.resolve("renewed/tls.key");
+        Files.createDirectories(cert.getParent());
+        Path firstCert = dir.resolve("first.crt");
+        Path secondCert = dir.resolve("second.crt");
+        certificate(firstCert, dir.resolve("first.key"));
+        certificate(secondCert, dir.resolve("second.key"));
+        Files.copy(firstCert, cert);
+        Files.copy(dir.resolve("first.key"), key);
+        PodInjectionWebhook.Source nothing = new PodInjectionWebhook.Source(NS, "astaire:test", name -> null, java.util.Set::of);
+        try (PodInjectionWebhook alone = PodInjectionWebhook.start(nothing, PemKeyStore.serverContext(cert, key, Duration.ZERO), "127.0.0.1", 0)) {
+            URI uri = URI.create("https://127.0.0.1:" + alone.port() + PodInjectionWebhook.PATH);
+            assertThat(answers(uri, firstCert)).isTrue();
+            assertThat(answers(uri, secondCert)).isFalse();
+
+            // The kubelet swaps a Secret's files in place: the next handshake is made with the new pair.
+            Files.copy(secondCert, cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(dir.resolve("second.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            await().atMost(Duration.ofSeconds(10)).until(() -> answers(uri, secondCert));
+            assertThat(answers(uri, firstCert)).isFalse();
+
+            // A renewal that cannot be used (half written, wrong format) leaves the last good pair in use.
+            Files.writeString(key, "not a key\n");
+            assertThat(answers(uri, secondCert)).isTrue();
+            assertThat(answers(uri, secondCert)).isTrue();
+        }
+    }
+
+    /** Whether {@code uri} completes a TLS handshake with a client that trusts only {@code trusted}, and answers. */
+    private static boolean answers(URI uri, Path trusted) throws Exception {
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trusting(trusted)).build()) {
+            return client.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode() == 400;
+        } catch (java.io.IOException e) {
+            return false; // the handshake failed: the server's certificate is not the trusted one
+        }
+    }
+
+    private void certificate(Path cert, Path key) throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days", "1",
+                "-subj", "/CN=astaire-operator-webhook." + NS + ".svc", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1");
+    }
+
     private void assertRefused(String podYaml, String reason) throws Exception {
         JsonNode response = review(new YAMLMapper().readTree(podYaml), NS);
         assertThat(response.path("allowed").asBoolean()).as(response.toString()).isFalse();
