@@ -100,7 +100,8 @@ public final class PodInjectionWebhook implements AutoCloseable {
     }
 
     private void exchange(HttpExchange ex) throws IOException {
-        try (ex) {
+        // Not try-with-resources: its catch would run after the exchange is closed, and the 500 must still be sent.
+        try {
             if (!ex.getRequestMethod().equals("POST")) {
                 ex.getResponseHeaders().add("Allow", "POST");
                 send(ex, 405, error("the webhook takes POST of an AdmissionReview"));
@@ -131,6 +132,8 @@ public final class PodInjectionWebhook implements AutoCloseable {
             // One bad review must not stop the server; the API server applies the webhook's failurePolicy.
             LOG.error("operator: injection webhook failed on a review", e);
             send(ex, 500, error("internal error (the operator logged the cause)"));
+        } finally {
+            ex.close();
         }
     }
 
